@@ -1,0 +1,127 @@
+import KithCore
+import SQLiteStore
+
+/// `/v1/keys`: API key management for admins (the same as `kith keys` on the command line).
+enum KeyRoutes {
+    /// The caller's own key: lets a partner system check what it holds.
+    @Sendable static func me(_ request: Request, _ context: RequestContext) throws -> Response {
+        guard let principal = context.principal,
+              let record = try context.read({ db in try APIKeys.find(db, id: principal.keyId) }) else {
+            throw Problem.unauthorized("This API key is not recognised.")
+        }
+        return .json(record.json(at: context.now))
+    }
+
+    @Sendable static func create(_ request: Request, _ context: RequestContext) throws -> Response {
+        let input = try Input.object(from: request)
+        let name = input.string("name", required: true, maxLength: 100)
+        let role = input.choice("role", from: Role.allCases.map(\.rawValue), required: true).flatMap(Role.init)
+        var scope: Scope?
+        if let text = input.string("scope", maxLength: 120) {
+            scope = Scope(text)
+            if scope == nil { input.fail("scope", "must be kind:id with kind one of \(Scope.Kind.allCases.map(\.rawValue).joined(separator: ", "))") }
+        }
+        let expiresAt = input.timestamp("expires_at")
+        if let expiresAt, expiresAt <= context.now { input.fail("expires_at", "must be in the future") }
+        try input.finish()
+        guard let name, let role else { throw Problem.internalError() }
+        try checkScopeAllowed(scope, for: context)
+
+        let (record, secret) = try context.write { tx in
+            try APIKeys.create(tx, name: name, role: role, scope: scope, expiresAt: expiresAt, createdBy: context.principal?.keyId)
+        }
+        var body = record.json(at: context.now)
+        if case .object(var pairs) = body {
+            pairs.insert(("key", .string(secret)), at: 1)
+            body = .object(pairs)
+        }
+        return .created(body, location: "/v1/keys/\(record.id)", version: record.version)
+    }
+
+    @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {
+        let page = try PageRequest(request.query, filters: ["role", "status"], keyLength: 2)
+        var filter = APIKeys.Filter()
+        filter.role = try request.query.oneOf("role", Role.allCases.map(\.rawValue)).flatMap(Role.init)
+        filter.status = try request.query.oneOf("status", ["active", "revoked", "expired"])
+        filter.scope = context.principal?.scope
+        filter.updatedSince = page.updatedSince
+        let rows = try context.read { db in
+            try APIKeys.list(db, filter: filter, now: context.now, after: page.after, limit: page.fetchLimit)
+        }
+        let (items, next) = page.page(rows) { [.string($0.createdAt), .string($0.id)] }
+        return .page(items.map { $0.json(at: context.now) }, nextCursor: next)
+    }
+
+    @Sendable static func show(_ request: Request, _ context: RequestContext) throws -> Response {
+        let record = try find(request.parameter("id"), context)
+        return .resource(record.json(at: context.now), version: record.version)
+    }
+
+    /// Renames a key or changes its expiry; `If-Match` guards against overwriting a newer change.
+    @Sendable static func update(_ request: Request, _ context: RequestContext) throws -> Response {
+        let id = request.parameter("id")
+        let input = try Input.object(from: request)
+        let name = input.string("name", maxLength: 100)
+        if input.has("name") && input.isNull("name") { input.fail("name", "must not be null") }
+        let expiresAt = input.timestamp("expires_at")
+        if let expiresAt, expiresAt <= context.now { input.fail("expires_at", "must be in the future") }
+        let clearExpiry = input.has("expires_at") && input.isNull("expires_at")
+        try input.finish()
+
+        let record = try context.write { tx -> APIKeys.Record in
+            guard let current = try APIKeys.find(tx.db, id: id), visible(current, to: context) else {
+                throw Problem.notFound("No API key \(id).")
+            }
+            try ETag.check(request, currentVersion: current.version)
+            guard current.revokedAt == nil else { throw Problem.conflict("Key \(id) is revoked and cannot be changed.") }
+            var changes: [String] = []
+            if let name, name != current.name { changes.append("name") }
+            if expiresAt != nil || clearExpiry { changes.append("expires_at") }
+            if !changes.isEmpty {
+                try tx.db.run("""
+                    UPDATE api_keys SET name = ?, expires_at = ?, updated_at = ?, version = version + 1
+                    WHERE id = ? AND version = ?
+                    """, [name ?? current.name, clearExpiry ? nil : (expiresAt?.rfc3339 ?? current.expiresAt),
+                          tx.now.rfc3339, id, current.version])
+                try tx.audit("update", "api_key", id, changes: changes)
+            }
+            return try APIKeys.find(tx.db, id: id) ?? current
+        }
+        return .resource(record.json(at: context.now), version: record.version)
+    }
+
+    @Sendable static func revoke(_ request: Request, _ context: RequestContext) throws -> Response {
+        let id = request.parameter("id")
+        try context.write { tx in
+            guard let current = try APIKeys.find(tx.db, id: id), visible(current, to: context) else {
+                throw Problem.notFound("No API key \(id).")
+            }
+            try ETag.check(request, currentVersion: current.version)
+            _ = try APIKeys.revoke(tx, id: id)
+        }
+        return .noContent()
+    }
+
+    // MARK: - Scope rules
+
+    private static func find(_ id: String, _ context: RequestContext) throws -> APIKeys.Record {
+        guard let record = try context.read({ db in try APIKeys.find(db, id: id) }), visible(record, to: context) else {
+            throw Problem.notFound("No API key \(id).")
+        }
+        return record
+    }
+
+    /// An unscoped admin sees every key; a scoped admin only keys with the same scope.
+    private static func visible(_ record: APIKeys.Record, to context: RequestContext) -> Bool {
+        guard let scope = context.principal?.scope else { return true }
+        return record.scope == scope
+    }
+
+    /// A scoped admin can only hand out keys within its own scope.
+    private static func checkScopeAllowed(_ scope: Scope?, for context: RequestContext) throws {
+        guard let own = context.principal?.scope else { return }
+        guard scope == own else {
+            throw Problem.forbidden("This key is limited to \(own); it can only create keys with scope \(own).")
+        }
+    }
+}

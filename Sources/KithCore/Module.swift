@@ -1,0 +1,8 @@
+/// A service module: owns its tables (its range of migrations) and its routes. `KithApp` lists
+/// the modules; adding one changes no other.
+public protocol KithModule: Sendable {
+    /// A short name for logs and docs (`groups`, `networks`, …).
+    var name: String { get }
+    /// Adds the module's routes, each with its access rule.
+    func register(_ router: inout Router)
+}

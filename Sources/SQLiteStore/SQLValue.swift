@@ -1,0 +1,41 @@
+/// A value bound to a statement parameter or read from a column.
+public enum SQLValue: Sendable, Equatable, Hashable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+}
+
+/// Swift values that bind as parameters. Parameters are always bound, never spliced into SQL.
+public protocol SQLBindable {
+    var sqlValue: SQLValue { get }
+}
+
+extension SQLValue: SQLBindable {
+    public var sqlValue: SQLValue { self }
+}
+extension String: SQLBindable {
+    public var sqlValue: SQLValue { .text(self) }
+}
+extension Substring: SQLBindable {
+    public var sqlValue: SQLValue { .text(String(self)) }
+}
+extension Int: SQLBindable {
+    public var sqlValue: SQLValue { .integer(Int64(self)) }
+}
+extension Int64: SQLBindable {
+    public var sqlValue: SQLValue { .integer(self) }
+}
+extension Double: SQLBindable {
+    public var sqlValue: SQLValue { .real(self) }
+}
+extension Bool: SQLBindable {
+    public var sqlValue: SQLValue { .integer(self ? 1 : 0) }
+}
+extension Array: SQLBindable where Element == UInt8 {
+    public var sqlValue: SQLValue { .blob(self) }
+}
+extension Optional: SQLBindable where Wrapped: SQLBindable {
+    public var sqlValue: SQLValue { self?.sqlValue ?? .null }
+}
