@@ -8,8 +8,8 @@ import Glibc
 /// One client connection: reads bytes, feeds the parser, calls the responder for each complete
 /// request in order, and writes the answers back.
 ///
-/// All mutable state is confined to `queue` (a serial queue): the read source, the write source and
-/// timeouts all run there, so the class needs no locks. Only `deadline` is read from the
+/// All mutable state is confined to `queue` (the serial worker queue the connection is pinned to):
+/// the read source, the write source and timeouts all run there, so the class needs no locks. Only `deadline` is read from the
 /// server's sweeper thread, which is why it is atomic.
 final class Connection: @unchecked Sendable {
     enum Phase: Int {
@@ -45,14 +45,14 @@ final class Connection: @unchecked Sendable {
     private var phase = Phase.idle
 
     init(fd: Int32, remoteAddress: String, configuration: ServerConfiguration, responder: any HTTPResponder,
-         server: HTTPServer, target: DispatchQueue) {
+         server: HTTPServer, queue: DispatchQueue) {
         self.fd = fd
         self.remoteAddress = remoteAddress
         self.configuration = configuration
         self.responder = responder
         self.server = server
         self.parser = RequestParser(limits: configuration.parserLimits)
-        self.queue = DispatchQueue(label: "kith.connection", target: target)
+        self.queue = queue
     }
 
     func start() {

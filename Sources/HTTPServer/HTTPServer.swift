@@ -7,9 +7,11 @@ import Glibc
 
 /// An HTTP/1.1 server on POSIX sockets and Dispatch.
 ///
-/// A listener source accepts connections; each connection has its own serial queue targeting the
-/// global concurrent queue, so requests on different connections run in parallel and requests on
-/// one connection run in order. A sweeper timer enforces timeouts without a timer per connection.
+/// A listener source accepts connections and pins each to one of a few serial worker queues
+/// (round robin), where its reads, handler calls and writes all run: requests on one connection
+/// stay in order, connections on different workers run in parallel, and the server's threads are
+/// its own rather than the global pool's. A sweeper timer enforces timeouts without a timer per
+/// connection.
 public final class HTTPServer: Sendable {
     public let configuration: ServerConfiguration
     private let responder: any HTTPResponder
@@ -18,7 +20,8 @@ public final class HTTPServer: Sendable {
     private let state = Mutex(State())
     private let connectionCount = Atomic<Int>(0)
     private let controlQueue = DispatchQueue(label: "kith.server.control")
-    private let workQueue = DispatchQueue.global()
+    private let workers: [DispatchQueue]
+    private let nextWorker = Atomic<Int>(0)
 
     private struct State: ~Copyable {
         var listenerFD: Int32 = -1
@@ -32,6 +35,7 @@ public final class HTTPServer: Sendable {
     public init(configuration: ServerConfiguration, responder: any HTTPResponder) {
         self.configuration = configuration
         self.responder = responder
+        workers = (0..<max(1, configuration.workers)).map { DispatchQueue(label: "kith.worker.\($0)") }
         // A client that vanishes mid-response must not kill the process.
         signal(SIGPIPE, SIG_IGN)
     }
@@ -96,8 +100,9 @@ public final class HTTPServer: Sendable {
                 refuse(fd)
                 continue
             }
+            let worker = workers[nextWorker.wrappingAdd(1, ordering: .relaxed).oldValue % workers.count]
             let connection = Connection(fd: fd, remoteAddress: address, configuration: configuration,
-                                        responder: responder, server: self, target: workQueue)
+                                        responder: responder, server: self, queue: worker)
             let admitted = state.withLock { state -> Bool in
                 if state.stopping { return false }
                 state.connections[ObjectIdentifier(connection)] = connection

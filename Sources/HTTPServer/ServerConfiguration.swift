@@ -1,4 +1,7 @@
 import HTTP1
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Everything the listener and its connections are bounded by. Every field has a CLI flag and an
 /// environment variable in `kith serve`.
@@ -20,6 +23,9 @@ public struct ServerConfiguration: Sendable {
     public var listenBacklog: Int32 = 1024
     /// How long shutdown waits for in-flight requests before closing what remains.
     public var shutdownGrace: Double = 10
+    /// Serial worker queues; each connection is pinned to one. More workers than cores lets a
+    /// slow handler (an export, a wait for the write lock) hold up fewer other connections.
+    public var workers: Int = max(4, 2 * ProcessInfoCores.count)
 
     public init() {}
 }
@@ -56,4 +62,9 @@ public protocol HTTPResponder: Sendable {
     func log(_ entry: AccessLogEntry)
     /// Called when a connection opens (+1) or closes (-1), for the open-connections gauge.
     func connectionCountChanged(to count: Int)
+}
+
+/// The number of online CPU cores.
+public enum ProcessInfoCores {
+    public static var count: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 }

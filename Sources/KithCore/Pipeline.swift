@@ -198,7 +198,14 @@ public final class Pipeline: Sendable {
                                          activeTransaction: db)
             let response = try route.handler(request, context)
             if response.status < 500 {
-                try Idempotency.store(db, client: client, key: key, fingerprint: fingerprint, response: response, now: now)
+                var stored = response
+                if route.options.responseHoldsSecret && response.status < 300 {
+                    let location = response.headers["Location"] ?? "the resource"
+                    stored = Problem.conflict("This Idempotency-Key already created \(location). Its secret was shown once, in the first response, and is not stored; if it was lost, revoke that resource and create a new one.")
+                        .response(requestId: requestId, instance: request.path)
+                    if let header = response.headers["Location"] { stored.headers.add("Location", header) }
+                }
+                try Idempotency.store(db, client: client, key: key, fingerprint: fingerprint, response: stored, now: now)
             }
             return response
         }

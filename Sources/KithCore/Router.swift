@@ -36,9 +36,14 @@ public struct RouteOptions: Sendable {
     /// An extra, stricter limit for this route (e.g. anonymous survey submissions), per client.
     public var extraRateLimit: RateLimitRule?
 
-    public init(operational: Bool = false, extraRateLimit: RateLimitRule? = nil) {
+    /// The response holds a secret shown once (a new API key): an idempotent retry must not
+    /// replay it, so the stored answer is a 409 naming the created resource instead.
+    public var responseHoldsSecret = false
+
+    public init(operational: Bool = false, extraRateLimit: RateLimitRule? = nil, responseHoldsSecret: Bool = false) {
         self.operational = operational
         self.extraRateLimit = extraRateLimit
+        self.responseHoldsSecret = responseHoldsSecret
     }
 }
 

@@ -17,7 +17,7 @@ struct PlatformModule: KithModule {
         }
 
         router.get("/v1/me", .roles(Set(Role.allCases)), KeyRoutes.me)
-        router.post("/v1/keys", .only(.admin), KeyRoutes.create)
+        router.post("/v1/keys", .only(.admin), options: RouteOptions(responseHoldsSecret: true), KeyRoutes.create)
         router.get("/v1/keys", .only(.admin), KeyRoutes.list)
         router.get("/v1/keys/{id}", .only(.admin), KeyRoutes.show)
         router.patch("/v1/keys/{id}", .only(.admin), KeyRoutes.update)
