@@ -7,7 +7,9 @@ func literal(_ text: String) -> String {
     var hashes = "#"
     while text.contains("\"\"\"" + hashes) || text.contains("\\" + hashes) { hashes += "#" }
     let body = text.replacingOccurrences(of: "\r\n", with: "\n")
-    return "\(hashes)\"\"\"\n\(body)\(body.hasSuffix("\n") ? "" : "\n")\"\"\"\(hashes)"
+    // The line break before the closing delimiter is not part of a multi-line literal, so one is
+    // always added: the text keeps its own final newline, byte for byte.
+    return "\(hashes)\"\"\"\n\(body)\n\"\"\"\(hashes)"
 }
 
 let args = CommandLine.arguments.dropFirst()

@@ -80,7 +80,7 @@ public enum APIKeys {
     }
 
     /// Keys in creation order after a cursor, filtered.
-    public static func list(_ db: Database, filter: Filter, now: Timestamp, after: [JSON]?, limit: Int) throws -> [Record] {
+    public static func list(_ db: Database, filter: Filter, now: Timestamp, after: [String]?, limit: Int) throws -> [Record] {
         try db.query("""
             SELECT \(columns) FROM api_keys
             WHERE (?1 IS NULL OR (created_at, id) > (?1, ?2))
@@ -92,7 +92,7 @@ public enum APIKeys {
                    OR (?6 = 'expired' AND revoked_at IS NULL AND expires_at <= ?7)
                    OR (?6 = 'active' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?7)))
             ORDER BY created_at, id LIMIT ?8
-            """, [after?.first?.stringValue, after?.last?.stringValue, filter.role?.rawValue, filter.scope?.description,
+            """, [after?.first, after?.last, filter.role?.rawValue, filter.scope?.description,
                   filter.updatedSince?.rfc3339, filter.status, now.rfc3339, limit], record)
     }
 

@@ -53,6 +53,8 @@ public enum AuditLog {
         public var action: String?
         public var since: Timestamp?
         public var until: Timestamp?
+        /// A scoped admin sees only what keys of its own scope did.
+        public var scope: Scope?
         public init() {}
     }
 
@@ -63,9 +65,10 @@ public enum AuditLog {
             WHERE (?1 IS NULL OR resource_type = ?1) AND (?2 IS NULL OR resource_id = ?2)
               AND (?3 IS NULL OR key_id = ?3) AND (?4 IS NULL OR action = ?4)
               AND (?5 IS NULL OR at >= ?5) AND (?6 IS NULL OR at < ?6) AND (?7 IS NULL OR seq < ?7)
+              AND (?9 IS NULL OR key_id IN (SELECT id FROM api_keys WHERE scope = ?9))
             ORDER BY seq DESC LIMIT ?8
             """, [filter.resourceType, filter.resourceId, filter.keyId, filter.action,
-                  filter.since?.rfc3339, filter.until?.rfc3339, beforeSeq, limit]) { row in
+                  filter.since?.rfc3339, filter.until?.rfc3339, beforeSeq, limit, filter.scope?.description]) { row in
             Entry(seq: row.int(0), at: row.string(1), keyId: row.optionalString(2), role: row.string(3),
                   action: row.string(4), resourceType: row.string(5), resourceId: row.string(6),
                   requestId: row.optionalString(7), changes: (try? JSON.parse(row.string(8))) ?? .array([]))

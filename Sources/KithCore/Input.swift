@@ -86,7 +86,8 @@ public final class Input {
         guard let value = value(key, required: required) else { return nil }
         guard case .string(let raw) = value else { fail(key, "must be a string"); return nil }
         let text = raw.trimmingOWS()
-        let length = text.count
+        // Counted in Unicode scalars, as SQLite's length() counts, so the two never disagree.
+        let length = text.unicodeScalars.count
         if length < minLength { fail(key, minLength == 1 ? "must not be empty" : "must be at least \(minLength) characters"); return nil }
         if length > maxLength { fail(key, "must be at most \(maxLength) characters"); return nil }
         if text.unicodeScalars.contains(where: { $0.value < 32 && $0 != "\n" && $0 != "\t" && $0 != "\r" }) {
@@ -182,7 +183,7 @@ public final class Input {
         for (i, item) in items.enumerated() {
             guard case .string(let raw) = item else { fail("\(key)[\(i)]", "must be a string"); return nil }
             let text = raw.trimmingOWS()
-            guard !text.isEmpty, text.count <= maxLength else { fail("\(key)[\(i)]", "must be 1 to \(maxLength) characters"); return nil }
+            guard !text.isEmpty, text.unicodeScalars.count <= maxLength else { fail("\(key)[\(i)]", "must be 1 to \(maxLength) characters"); return nil }
             if !result.contains(text) { result.append(text) }
         }
         return result

@@ -32,13 +32,30 @@ public struct PageRequest: Sendable {
         if let cursor = query.string("cursor") {
             guard let bytes = Base64URL.decode(cursor), case .array(let values)? = try? JSON.parse(bytes),
                   values.count == keyLength
-            else {
-                throw Problem.badRequest("The cursor is not valid for this list; start again without it.",
-                                         errors: [FieldError("cursor", "is not a cursor from this list")])
-            }
+            else { throw Self.badCursor }
             after = values
         }
     }
+
+    /// The cursor's values as strings (lists keyed by text columns); 400 if the cursor holds
+    /// anything else, rather than silently starting again from the top.
+    public func afterStrings() throws -> [String]? {
+        guard let after else { return nil }
+        let strings = after.compactMap(\.stringValue)
+        guard strings.count == after.count else { throw Self.badCursor }
+        return strings
+    }
+
+    /// The cursor's values as integers (lists keyed by a sequence number).
+    public func afterInts() throws -> [Int]? {
+        guard let after else { return nil }
+        let ints = after.compactMap { value -> Int? in if case .int(let i) = value { return i }; return nil }
+        guard ints.count == after.count else { throw Self.badCursor }
+        return ints
+    }
+
+    static let badCursor = Problem.badRequest("The cursor is not valid for this list; start again without it.",
+                                              errors: [FieldError("cursor", "is not a cursor from this list")])
 
     /// Splits `rows` (fetched with `limit + 1`) into the page and the next cursor.
     public func page<T>(_ rows: [T], key: (T) -> [JSON]) -> (items: [T], nextCursor: String?) {

@@ -96,18 +96,19 @@ public final class Pipeline: Sendable {
         trace.route = route.pattern
         let now = services.clock.now()
 
-        // Authentication: a key that is sent must be valid, even on public routes.
-        let principal = try authenticate(http, remoteAddress: remoteAddress, now: now)
+        // Authentication: a key that is sent must be valid, even on public routes. Operational
+        // routes (health, metrics) ignore keys: a probe must not fail because of a header.
+        let principal = route.options.operational ? nil : try authenticate(http, remoteAddress: remoteAddress, now: now)
         trace.principal = principal
+        // Limits come before the access check, so refused calls count too.
+        if !route.options.operational {
+            trace.rateLimitHeaders = try limitRate(http, route: route, principal: principal, remoteAddress: remoteAddress, now: now)
+        }
         if principal == nil, route.access != .anyone {
             throw Problem.unauthorized("This route needs an API key: send Authorization: Bearer <key>.", error: nil)
         }
         guard route.access.allows(principal?.role) else {
             throw Problem.forbidden("Keys with the \(principal?.role.rawValue ?? "anonymous") role may not call \(route.method.rawValue) \(route.pattern).")
-        }
-
-        if !route.options.operational {
-            trace.rateLimitHeaders = try limitRate(http, route: route, principal: principal, remoteAddress: remoteAddress, now: now)
         }
 
         let request = Request(http: http, path: decodedPath, parameters: parameters, query: Query(items: queryItems))

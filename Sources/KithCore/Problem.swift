@@ -21,7 +21,7 @@ public struct Problem: Error, Sendable {
     public var detail: String
     public var errors: [FieldError]
     public var headers: [(String, String)]
-    /// Extra members (RFC 9457 §3.2 extensions), e.g. `allowed` for 405.
+    /// Extra members (RFC 9457 §3.2 extensions) a module may add.
     public var extensions: [(String, JSON)]
 
     public init(status: Int, slug: String, title: String, detail: String, errors: [FieldError] = [],
@@ -137,7 +137,7 @@ extension Problem {
         let slug: String
         switch error.status {
         case 408: slug = "request-timeout"
-        case 413: slug = "payload-too-large"
+        case 413: slug = "content-too-large"
         case 414: slug = "uri-too-long"
         case 417: slug = "expectation-failed"
         case 431: slug = "headers-too-large"

@@ -177,7 +177,7 @@ enum KithCLI {
             let pool = try open(configuration)
             defer { pool.close() }
             let now = clock.now()
-            var after: [JSON]?
+            var after: [String]?
             print("ID                              ROLE         STATUS   SCOPE                     HINT          NAME")
             while true {
                 let batch = try pool.read { db in try APIKeys.list(db, filter: APIKeys.Filter(), now: now, after: after, limit: 200) }
@@ -187,7 +187,7 @@ enum KithCLI {
                           + pad(key.hint + "…", 14) + key.name)
                 }
                 guard batch.count == 200, let last = batch.last else { break }
-                after = [.string(last.createdAt), .string(last.id)]
+                after = [last.createdAt, last.id]
             }
             return 0
         case "revoke":

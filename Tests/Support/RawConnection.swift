@@ -35,6 +35,7 @@ public struct TestClientError: Error, CustomStringConvertible {
 public final class RawConnection {
     public let fd: Int32
     private var buffer: [UInt8] = []
+    private var isClosed = false
 
     public init(port: Int, timeout: Double = 5) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -52,7 +53,26 @@ public final class RawConnection {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
-    deinit { Glibc.close(fd) }
+    deinit { if !isClosed { Glibc.close(fd) } }
+
+    /// Closes the socket now (e.g. to vanish mid-request). Unread bytes make the kernel send a reset.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        Glibc.close(fd)
+    }
+
+    /// Half-close: tells the server we are done sending, while still reading its answer.
+    public func shutdownWrite() {
+        Glibc.shutdown(fd, Int32(SHUT_WR))
+    }
+
+    /// True if a byte (or EOF) can be read within `seconds`, without consuming anything.
+    public func isReadable(within seconds: Double) -> Bool {
+        if !buffer.isEmpty { return true }
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, Int32(seconds * 1000)) > 0
+    }
 
     public func setTimeout(_ seconds: Double) {
         var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))

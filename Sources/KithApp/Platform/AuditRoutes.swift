@@ -12,11 +12,12 @@ enum AuditRoutes {
         filter.action = query.string("action")
         filter.since = try query.timestamp("since") ?? page.updatedSince
         filter.until = try query.timestamp("until")
-        let beforeSeq = page.after?.first?.stringValue.flatMap { Int($0) }
+        filter.scope = context.principal?.scope
+        let beforeSeq = try page.afterInts()?.first
         let entries = try context.read { db in
             try AuditLog.list(db, filter: filter, beforeSeq: beforeSeq, limit: page.fetchLimit)
         }
-        let (items, next) = page.page(entries) { [.string(String($0.seq))] }
+        let (items, next) = page.page(entries) { [.int($0.seq)] }
         return .page(items.map(\.json), nextCursor: next)
     }
 }

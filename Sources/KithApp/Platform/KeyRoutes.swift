@@ -9,7 +9,7 @@ enum KeyRoutes {
               let record = try context.read({ db in try APIKeys.find(db, id: principal.keyId) }) else {
             throw Problem.unauthorized("This API key is not recognised.")
         }
-        return .json(record.json(at: context.now))
+        return .resource(record.json(at: context.now), version: record.version)
     }
 
     @Sendable static func create(_ request: Request, _ context: RequestContext) throws -> Response {
@@ -45,8 +45,9 @@ enum KeyRoutes {
         filter.status = try request.query.oneOf("status", ["active", "revoked", "expired"])
         filter.scope = context.principal?.scope
         filter.updatedSince = page.updatedSince
+        let cursor = try page.afterStrings()
         let rows = try context.read { db in
-            try APIKeys.list(db, filter: filter, now: context.now, after: page.after, limit: page.fetchLimit)
+            try APIKeys.list(db, filter: filter, now: context.now, after: cursor, limit: page.fetchLimit)
         }
         let (items, next) = page.page(rows) { [.string($0.createdAt), .string($0.id)] }
         return .page(items.map { $0.json(at: context.now) }, nextCursor: next)
@@ -76,13 +77,13 @@ enum KeyRoutes {
             guard current.revokedAt == nil else { throw Problem.conflict("Key \(id) is revoked and cannot be changed.") }
             var changes: [String] = []
             if let name, name != current.name { changes.append("name") }
-            if expiresAt != nil || clearExpiry { changes.append("expires_at") }
+            let newExpiry = clearExpiry ? nil : (expiresAt?.rfc3339 ?? current.expiresAt)
+            if newExpiry != current.expiresAt { changes.append("expires_at") }
             if !changes.isEmpty {
                 try tx.db.run("""
                     UPDATE api_keys SET name = ?, expires_at = ?, updated_at = ?, version = version + 1
                     WHERE id = ? AND version = ?
-                    """, [name ?? current.name, clearExpiry ? nil : (expiresAt?.rfc3339 ?? current.expiresAt),
-                          tx.now.rfc3339, id, current.version])
+                    """, [name ?? current.name, newExpiry, tx.now.rfc3339, id, current.version])
                 try tx.audit("update", "api_key", id, changes: changes)
             }
             return try APIKeys.find(tx.db, id: id) ?? current
