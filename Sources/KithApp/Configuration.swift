@@ -99,6 +99,12 @@ extension AppConfiguration {
         Option(name: "shutdown-grace", valueName: "SECONDS", help: "how long shutdown waits for requests in flight [10]") {
             $0.server.shutdownGrace = try seconds("shutdown-grace", $1)
         },
+        Option(name: "workers", valueName: "N", help: "serial worker queues connections are spread over [2 x cores, at least 4]") {
+            $0.server.workers = try int("workers", $1, 1...256)
+        },
+        Option(name: "trusted-proxies", valueName: "LIST", help: "addresses of reverse proxies whose X-Forwarded-For names the client [none]") {
+            $0.settings.trustedProxies = Set($1.split(separator: ",").map { $0.trimmingOWS() }.filter { !$0.isEmpty })
+        },
         Option(name: "readers", valueName: "N", help: "SQLite reader connections [4]") {
             $0.database.readers = try int("readers", $1, 1...64)
         },

@@ -5,6 +5,9 @@ public struct Settings: Sendable {
     /// Origins allowed to call from a browser; `*` allows any origin (no credentials either way).
     public var corsOrigins: [String] = []
     public var rateLimits = RateLimitSettings()
+    /// Reverse proxies whose `X-Forwarded-For` is believed: the client address (for per-client
+    /// rate limits) is then the last address the proxy appended.
+    public var trustedProxies: Set<String> = []
     /// How long a stored idempotent response is replayed.
     public var idempotencyRetentionSeconds: Int64 = 24 * 3600
 

@@ -27,8 +27,9 @@ public final class Pipeline: Sendable {
         var path: String?
     }
 
-    public func handle(_ http: HTTPRequest, requestId: String, remoteAddress: String) -> HTTPResponse {
+    public func handle(_ http: HTTPRequest, requestId: String, remoteAddress peer: String) -> HTTPResponse {
         let started = Self.monotonicSeconds()
+        let remoteAddress = clientAddress(http, peer: peer)
         var trace = Trace()
         var response: HTTPResponse
         do {
@@ -176,6 +177,14 @@ public final class Pipeline: Sendable {
             if primary == nil { primary = decision }
         }
         return primary?.headers ?? []
+    }
+
+    /// The peer, or behind a trusted reverse proxy the address it says it forwarded for.
+    private func clientAddress(_ http: HTTPRequest, peer: String) -> String {
+        guard services.settings.trustedProxies.contains(peer), let forwarded = http.headers["x-forwarded-for"],
+              let last = forwarded.split(separator: ",").last?.trimmingOWS(), !last.isEmpty
+        else { return peer }
+        return last
     }
 
     /// Client addresses are hashed before they are used as keys: they are personal data.

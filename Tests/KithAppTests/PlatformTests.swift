@@ -121,6 +121,24 @@ import Testing
         #expect(try server.request("GET", "/v1/me", key: server.adminKey).status == 200, "a token is back after 12 s")
     }
 
+    @Test func behindATrustedProxyEachForwardedClientHasItsOwnLimit() throws {
+        let server = try TestServer {
+            $0.settings.rateLimits.anonymous.limit = 1
+            $0.settings.trustedProxies = ["127.0.0.1"]
+        }
+        defer { server.stop() }
+        #expect(try server.request("GET", "/v1/keys", headers: [("X-Forwarded-For", "203.0.113.9, 10.0.0.1")]).status == 401)
+        #expect(try server.request("GET", "/v1/keys", headers: [("X-Forwarded-For", "10.0.0.1")]).status == 429)
+        #expect(try server.request("GET", "/v1/keys", headers: [("X-Forwarded-For", "10.0.0.2")]).status == 401)
+    }
+
+    @Test func untrustedPeersCannotPickTheirAddress() throws {
+        let server = try TestServer { $0.settings.rateLimits.anonymous.limit = 1 }
+        defer { server.stop() }
+        #expect(try server.request("GET", "/v1/keys", headers: [("X-Forwarded-For", "10.0.0.1")]).status == 401)
+        #expect(try server.request("GET", "/v1/keys", headers: [("X-Forwarded-For", "10.0.0.2")]).status == 429)
+    }
+
     @Test func guessingKeysIsSlowedDown() throws {
         let server = try TestServer { $0.settings.rateLimits.anonymous.limit = 2 }
         defer { server.stop() }
