@@ -28,6 +28,9 @@ let package = Package(
         // What every service module shares: router, context, problems, JSON, paging, auth, audit.
         .target(name: "KithCore", dependencies: ["HTTP1", "SQLiteStore", "CCrypto"], swiftSettings: strict),
 
+        // Service modules, one target each; each owns its tables and routes.
+        .target(name: "Areas", dependencies: ["KithCore", "SQLiteStore"], swiftSettings: strict),
+
         // migrations/*.sql and openapi.yaml compiled into the binary, so `kith` is one file.
         .executableTarget(name: "EmbedResourcesTool", path: "Sources/EmbedResourcesTool"),
         .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["EmbedResourcesTool"]),
@@ -36,7 +39,7 @@ let package = Package(
         // Wiring: configuration, store, modules and server; then the CLI.
         .target(
             name: "KithApp",
-            dependencies: ["KithCore", "HTTPServer", "SQLiteStore", "KithResources"],
+            dependencies: ["KithCore", "HTTPServer", "SQLiteStore", "KithResources", "Areas"],
             swiftSettings: strict
         ),
         .executableTarget(name: "kith", dependencies: ["KithApp"], swiftSettings: strict),
@@ -53,6 +56,7 @@ let package = Package(
         .testTarget(name: "SQLiteStoreTests", dependencies: ["SQLiteStore"], swiftSettings: strict),
         .testTarget(name: "KithCoreTests", dependencies: ["KithCore", "KithTestSupport"], swiftSettings: strict),
         .testTarget(name: "KithAppTests", dependencies: ["KithApp", "KithTestSupport"], swiftSettings: strict),
+        .testTarget(name: "AreasTests", dependencies: ["Areas", "KithTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -218,7 +218,9 @@ public struct RequestParser: Sendable {
         if end < 0 {
             let pending = buffer.count - readIndex
             if firstLineEnd < 0 {
-                return pending > limits.maxRequestLine ? .failure(.uriTooLong) : .needMoreData
+                // Allow one byte for a CR still waiting for its LF: otherwise a line exactly at the
+                // limit would be refused or not depending on where the bytes were split.
+                return pending > limits.maxRequestLine + 1 ? .failure(.uriTooLong) : .needMoreData
             }
             if firstLineEnd - readIndex > limits.maxRequestLine { return .failure(.uriTooLong) }
             let headerBytes = buffer.count - (firstLineEnd + 2)
@@ -299,6 +301,9 @@ public struct RequestParser: Sendable {
             if version.minor == 0 { return .failure(.bad("Transfer-Encoding in an HTTP/1.0 request")) }
             let codings = headers.tokens("transfer-encoding")
             if codings.isEmpty { return .failure(.bad("empty Transfer-Encoding")) }
+            // RFC 9112 §6.3: if chunked is not the final coding the body length cannot be determined,
+            // and the server MUST answer 400 (not 501, whatever the other codings are).
+            if codings.last != "chunked" { return .failure(.bad("chunked is not the final transfer coding")) }
             if codings.contains(where: { $0 != "chunked" }) { return .failure(.unsupportedTransferCoding) }
             if codings.count > 1 { return .failure(.bad("chunked applied more than once")) }
             framing = .chunked

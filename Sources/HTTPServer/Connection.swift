@@ -43,6 +43,8 @@ final class Connection: @unchecked Sendable {
     /// Monotonic nanoseconds after which the sweeper should call `checkDeadline`; 0 means none.
     let deadline = Atomic<UInt64>(0)
     private var phase = Phase.idle
+    /// While `.writing`: when the write timeout runs out (`deadline` is sooner, see `checkDeadline`).
+    private var writeDeadline: UInt64 = 0
 
     init(fd: Int32, remoteAddress: String, configuration: ServerConfiguration, responder: any HTTPResponder,
          server: HTTPServer, queue: DispatchQueue) {
@@ -136,6 +138,8 @@ final class Connection: @unchecked Sendable {
         var response = responder.respond(to: request, info: info)
         response.headers.set("X-Request-Id", info.requestId)
         if !request.keepAlive || response.closeConnection || draining { closeAfterWrite = true }
+        // HTTP/1.0 closes by default, so a 1.0 client that asked to keep the connection is told it may.
+        if request.version.minor == 0 && !closeAfterWrite { response.headers.set("Connection", "keep-alive") }
         enqueue(response, omitBody: request.method == .HEAD, method: request.method.rawValue,
                 path: String(request.path), info: info)
     }
@@ -244,9 +248,26 @@ final class Connection: @unchecked Sendable {
             enqueue(response, omitBody: false, method: "-", path: "-", info: info)
             flush()
             if !closed { close() }
-        case .idle, .writing, .lingering:
+        case .writing:
+            // The read source is suspended while we wait to write, and libdispatch on Linux hands a
+            // peer's reset (EPOLLHUP) only to the sources armed at that moment, then drops the fd from
+            // epoll: a reset that lands before the write source is armed is never reported, and the
+            // connection would sit here until the write timeout. So look at the socket ourselves now
+            // and then, and close at once when the peer is gone.
+            if now < writeDeadline && !peerIsGone() {
+                deadline.store(now + UInt64(min(configuration.writeTimeout, 1) * 1e9), ordering: .relaxed)
+                return
+            }
+            close()
+        case .idle, .lingering:
             close()
         }
+    }
+
+    /// True when the socket reports an error or a hang-up (e.g. the client reset the connection).
+    private func peerIsGone() -> Bool {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        return poll(&descriptor, 1, 0) > 0 && descriptor.revents & Int16(POLLERR | POLLHUP) != 0
     }
 
     func close() {
@@ -279,7 +300,10 @@ final class Connection: @unchecked Sendable {
         case .idle: timeout = configuration.idleTimeout
         case .head: timeout = configuration.headerTimeout
         case .body: timeout = configuration.bodyTimeout
-        case .writing: timeout = configuration.writeTimeout
+        case .writing:
+            // Checked every second at most, for a peer that vanished (see `checkDeadline`).
+            writeDeadline = Socket.monotonicNanos() + UInt64(configuration.writeTimeout * 1e9)
+            timeout = min(configuration.writeTimeout, 1)
         case .lingering: timeout = 2
         }
         deadline.store(Socket.monotonicNanos() + UInt64(timeout * 1e9), ordering: .relaxed)

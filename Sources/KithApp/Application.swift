@@ -1,3 +1,4 @@
+import Areas
 import Dispatch
 import HTTP1
 import HTTPServer
@@ -9,6 +10,7 @@ public final class KithApplication: Sendable {
     /// Every module, each registering its own routes. Adding a module is one line here.
     public static let modules: [any KithModule] = [
         PlatformModule(),
+        AreasModule(),
     ]
 
     public let configuration: AppConfiguration

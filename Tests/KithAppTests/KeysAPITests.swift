@@ -97,6 +97,11 @@ import Testing
     @Test func scopedAdminSeesAndMakesOnlyItsOwnScope() throws {
         let server = try TestServer()
         defer { server.stop() }
+        for area in [#"{"id": "peterborough", "name": "Peterborough", "kind": "council"}"#,
+                     #"{"id": "orton", "name": "The Ortons", "kind": "area", "parent_id": "peterborough"}"#,
+                     #"{"id": "waltham-forest", "name": "Waltham Forest", "kind": "council"}"#] {
+            #expect(try server.request("POST", "/v1/areas", key: server.adminKey, json: area).status == 201)
+        }
         let scopedAdmin = try server.makeKey(.admin, scope: Scope("area:peterborough"))
         _ = try server.makeKey(.officer, scope: Scope("area:waltham-forest"))
         let own = try server.request("POST", "/v1/keys", key: scopedAdmin, json: #"{"name": "o", "role": "officer", "scope": "area:peterborough"}"#)
@@ -105,9 +110,13 @@ import Testing
         #expect(other.status == 403)
         let unscoped = try server.request("POST", "/v1/keys", key: scopedAdmin, json: #"{"name": "o", "role": "admin"}"#)
         #expect(unscoped.status == 403)
+        let inside = try server.request("POST", "/v1/keys", key: scopedAdmin, json: #"{"name": "o", "role": "officer", "scope": "area:orton"}"#)
+        #expect(inside.status == 201, "an area inside the admin's own is inside its scope")
+        let nowhere = try server.request("POST", "/v1/keys", key: server.adminKey, json: #"{"name": "o", "role": "officer", "scope": "area:atlantis"}"#)
+        #expect(nowhere.status == 422)
         let listed = try server.request("GET", "/v1/keys", key: scopedAdmin)
-        #expect(listed.array.allSatisfy { $0["scope"] as? String == "area:peterborough" })
-        #expect(listed.array.count == 2)
+        #expect(Set(listed.array.compactMap { $0["scope"] as? String }) == ["area:peterborough", "area:orton"])
+        #expect(listed.array.count == 3)
     }
 }
 

@@ -1,3 +1,4 @@
+import Areas
 import KithCore
 import SQLiteStore
 
@@ -25,7 +26,12 @@ enum KeyRoutes {
         if let expiresAt, expiresAt <= context.now { input.fail("expires_at", "must be in the future") }
         try input.finish()
         guard let name, let role else { throw Problem.internalError() }
-        try checkScopeAllowed(scope, for: context)
+        try context.read { db in
+            if let scope, scope.kind == .area, try Areas.find(db, id: scope.id) == nil {
+                throw Problem.invalid("scope", "names no area: \(scope.id)")
+            }
+            try checkScopeAllowed(scope, for: context, db: db)
+        }
 
         let (record, secret) = try context.write { tx in
             try APIKeys.create(tx, name: name, role: role, scope: scope, expiresAt: expiresAt, createdBy: context.principal?.keyId)
@@ -43,11 +49,20 @@ enum KeyRoutes {
         var filter = APIKeys.Filter()
         filter.role = try request.query.oneOf("role", Role.allCases.map(\.rawValue)).flatMap(Role.init)
         filter.status = try request.query.oneOf("status", ["active", "revoked", "expired"])
-        filter.scope = context.principal?.scope
         filter.updatedSince = page.updatedSince
         let cursor = try page.afterStrings()
-        let rows = try context.read { db in
-            try APIKeys.list(db, filter: filter, now: context.now, after: cursor, limit: page.fetchLimit)
+        // Scoped admins see the keys inside their scope: read in batches and filter, since
+        // "inside" needs the area tree. Unscoped admins take one batch.
+        let rows = try context.read { db -> [APIKeys.Record] in
+            var rows: [APIKeys.Record] = []
+            var after = cursor
+            while rows.count < page.fetchLimit {
+                let batch = try APIKeys.list(db, filter: filter, now: context.now, after: after, limit: page.fetchLimit)
+                rows += try batch.filter { try visible($0, to: context, db: db) }
+                guard batch.count == page.fetchLimit, let last = batch.last else { break }
+                after = [last.createdAt, last.id]
+            }
+            return Array(rows.prefix(page.fetchLimit))
         }
         let (items, next) = page.page(rows) { [.string($0.createdAt), .string($0.id)] }
         return .page(items.map { $0.json(at: context.now) }, nextCursor: next)
@@ -70,7 +85,7 @@ enum KeyRoutes {
         try input.finish()
 
         let record = try context.write { tx -> APIKeys.Record in
-            guard let current = try APIKeys.find(tx.db, id: id), visible(current, to: context) else {
+            guard let current = try APIKeys.find(tx.db, id: id), try visible(current, to: context, db: tx.db) else {
                 throw Problem.notFound("No API key \(id).")
             }
             try ETag.check(request, currentVersion: current.version)
@@ -94,7 +109,7 @@ enum KeyRoutes {
     @Sendable static func revoke(_ request: Request, _ context: RequestContext) throws -> Response {
         let id = request.parameter("id")
         try context.write { tx in
-            guard let current = try APIKeys.find(tx.db, id: id), visible(current, to: context) else {
+            guard let current = try APIKeys.find(tx.db, id: id), try visible(current, to: context, db: tx.db) else {
                 throw Problem.notFound("No API key \(id).")
             }
             try ETag.check(request, currentVersion: current.version)
@@ -106,23 +121,31 @@ enum KeyRoutes {
     // MARK: - Scope rules
 
     private static func find(_ id: String, _ context: RequestContext) throws -> APIKeys.Record {
-        guard let record = try context.read({ db in try APIKeys.find(db, id: id) }), visible(record, to: context) else {
+        guard let record = try context.read({ db in try APIKeys.find(db, id: id).flatMap { try visible($0, to: context, db: db) ? $0 : nil } }) else {
             throw Problem.notFound("No API key \(id).")
         }
         return record
     }
 
-    /// An unscoped admin sees every key; a scoped admin only keys with the same scope.
-    private static func visible(_ record: APIKeys.Record, to context: RequestContext) -> Bool {
-        guard let scope = context.principal?.scope else { return true }
-        return record.scope == scope
+    /// An unscoped admin sees every key; a scoped admin the keys whose scope lies inside its own
+    /// (for an `area:` scope, any area in its subtree).
+    private static func visible(_ record: APIKeys.Record, to context: RequestContext, db: Database) throws -> Bool {
+        guard let own = context.principal?.scope else { return true }
+        guard let scope = record.scope else { return false }
+        return try within(scope, own, db: db)
     }
 
-    /// A scoped admin can only hand out keys within its own scope.
-    private static func checkScopeAllowed(_ scope: Scope?, for context: RequestContext) throws {
+    /// A scoped admin can only hand out keys inside its own scope.
+    private static func checkScopeAllowed(_ scope: Scope?, for context: RequestContext, db: Database) throws {
         guard let own = context.principal?.scope else { return }
-        guard scope == own else {
-            throw Problem.forbidden("This key is limited to \(own); it can only create keys with scope \(own).")
+        guard let scope, try within(scope, own, db: db) else {
+            throw Problem.forbidden("This key is limited to \(own); it can only create keys inside that scope.")
         }
+    }
+
+    private static func within(_ scope: Scope, _ own: Scope, db: Database) throws -> Bool {
+        if scope == own { return true }
+        guard scope.kind == .area, own.kind == .area else { return false }
+        return try Areas.isWithin(db, areaId: scope.id, ancestorId: own.id)
     }
 }
