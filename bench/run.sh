@@ -275,7 +275,10 @@ fi
 
 # ------------------------------------------------------------------ Kith
 echo
-echo "== swift build -c release --product kith --scratch-path $SCRATCH"
+# Always from a clean scratch folder: an incremental build over changed struct layouts has been
+# seen to link a stale, crashing binary here, and a benchmark must measure the source as it is.
+echo "== swift build -c release --product kith --scratch-path $SCRATCH (clean)"
+rm -rf "$SCRATCH"
 swift build -c release --product kith --scratch-path "$SCRATCH" 2>&1 | tee "$RAW/kith-build.log" | tail -3
 KITH="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/kith"
 [[ -x $KITH ]] || { echo "no binary at $KITH" >&2; exit 1; }

@@ -111,7 +111,7 @@ public enum APIKeys {
     }
 
     public enum Verdict: Sendable {
-        case valid(Principal)
+        case valid(Principal, expiresAt: Timestamp?)
         case unknown, revoked, expired
     }
 
@@ -119,12 +119,16 @@ public enum APIKeys {
     /// leaks timing.
     public static func verify(_ db: Database, token: String, now: Timestamp) throws -> Verdict {
         guard token.hasPrefix(prefix), token.utf8.count <= 128 else { return .unknown }
-        let hash = Digest.sha256Hex(token)
+        return try verify(db, hash: Digest.sha256Hex(token), now: now)
+    }
+
+    static func verify(_ db: Database, hash: String, now: Timestamp) throws -> Verdict {
         guard let record = try db.queryOne("SELECT \(columns) FROM api_keys WHERE secret_hash = ?", [hash], record) else {
             return .unknown
         }
         if record.revokedAt != nil { return .revoked }
         if let expiresAt = record.expiresAt, let expiry = Timestamp(rfc3339: expiresAt), expiry <= now { return .expired }
-        return .valid(Principal(keyId: record.id, name: record.name, role: record.role, scope: record.scope))
+        return .valid(Principal(keyId: record.id, name: record.name, role: record.role, scope: record.scope),
+                      expiresAt: record.expiresAt.flatMap(Timestamp.init(rfc3339:)))
     }
 }

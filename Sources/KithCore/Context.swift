@@ -8,6 +8,8 @@ public struct Settings: Sendable {
     /// Reverse proxies whose `X-Forwarded-For` is believed: the client address (for per-client
     /// rate limits) is then the last address the proxy appended.
     public var trustedProxies: Set<String> = []
+    /// How long a verified key is remembered (see `KeyCache`); 0 turns the cache off.
+    public var keyCacheSeconds: Int64 = 5
     /// How long a stored idempotent response is replayed.
     public var idempotencyRetentionSeconds: Int64 = 24 * 3600
 
@@ -21,6 +23,7 @@ public final class Services: Sendable {
     public let settings: Settings
     public let metrics: Metrics
     public let rateLimiter: RateLimiter
+    public let keyCache: KeyCache
 
     public init(database: DatabasePool, clock: any WallClock, settings: Settings) {
         self.database = database
@@ -28,6 +31,7 @@ public final class Services: Sendable {
         self.settings = settings
         self.metrics = Metrics(database: database)
         self.rateLimiter = RateLimiter(settings: settings.rateLimits)
+        self.keyCache = KeyCache(ttlSeconds: settings.keyCacheSeconds)
     }
 }
 

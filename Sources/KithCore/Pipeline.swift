@@ -134,23 +134,26 @@ public final class Pipeline: Sendable {
             throw Problem.unauthorized("Send the key as Authorization: Bearer <key>.", error: "invalid_request")
         }
         let token = parts[1].trimmingOWS()
-        let verdict = try services.database.read { db in try APIKeys.verify(db, token: token, now: now) }
+        guard token.hasPrefix(APIKeys.prefix), token.utf8.count <= 128 else { try refuse(.unknown, remoteAddress, now) }
+        let hash = Digest.sha256Hex(token)
+        if let principal = services.keyCache.lookup(hash: hash, now: now) { return principal }
+        let verdict = try services.database.read { db in try APIKeys.verify(db, hash: hash, now: now) }
+        guard case .valid(let principal, let expiresAt) = verdict else { try refuse(verdict, remoteAddress, now) }
+        services.keyCache.store(hash: hash, principal: principal, expiresAt: expiresAt, now: now)
+        return principal
+    }
+
+    /// 401 for a key that is not valid. Failed keys count against the caller's address, which
+    /// slows down guessing.
+    private func refuse(_ verdict: APIKeys.Verdict, _ remoteAddress: String, _ now: Timestamp) throws -> Never {
+        let decision = services.rateLimiter.take(services.settings.rateLimits.anonymous, client: clientID(remoteAddress), now: now)
+        if services.settings.rateLimits.enabled && !decision.allowed {
+            throw Problem.tooManyRequests(retryAfter: decision.retryAfter, headers: decision.headers)
+        }
         switch verdict {
-        case .valid(let principal):
-            return principal
-        case .unknown, .revoked, .expired:
-            // Failed keys count against the caller's address, which slows down guessing.
-            let decision = services.rateLimiter.take(services.settings.rateLimits.anonymous, client: clientID(remoteAddress), now: now)
-            if services.settings.rateLimits.enabled && !decision.allowed {
-                throw Problem.tooManyRequests(retryAfter: decision.retryAfter, headers: decision.headers)
-            }
-            let reason: String
-            switch verdict {
-            case .revoked: reason = "This API key has been revoked."
-            case .expired: reason = "This API key has expired."
-            default: reason = "This API key is not recognised."
-            }
-            throw Problem.unauthorized(reason)
+        case .revoked: throw Problem.unauthorized("This API key has been revoked.")
+        case .expired: throw Problem.unauthorized("This API key has expired.")
+        case .unknown, .valid: throw Problem.unauthorized("This API key is not recognised.")
         }
     }
 

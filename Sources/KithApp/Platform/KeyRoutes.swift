@@ -103,6 +103,7 @@ enum KeyRoutes {
             }
             return try APIKeys.find(tx.db, id: id) ?? current
         }
+        context.services.keyCache.invalidateAll()
         return .resource(record.json(at: context.now), version: record.version)
     }
 
@@ -115,6 +116,7 @@ enum KeyRoutes {
             try ETag.check(request, currentVersion: current.version)
             _ = try APIKeys.revoke(tx, id: id)
         }
+        context.services.keyCache.invalidateAll()   // revocation takes effect at once
         return .noContent()
     }
 
