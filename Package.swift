@@ -30,6 +30,7 @@ let package = Package(
 
         // Service modules, one target each; each owns its tables and routes.
         .target(name: "Areas", dependencies: ["KithCore", "SQLiteStore"], swiftSettings: strict),
+        .target(name: "Groups", dependencies: ["Areas", "KithCore", "SQLiteStore"], swiftSettings: strict),
 
         // migrations/*.sql and openapi.yaml compiled into the binary, so `kith` is one file.
         .executableTarget(name: "EmbedResourcesTool", path: "Sources/EmbedResourcesTool"),
@@ -39,7 +40,7 @@ let package = Package(
         // Wiring: configuration, store, modules and server; then the CLI.
         .target(
             name: "KithApp",
-            dependencies: ["KithCore", "HTTPServer", "SQLiteStore", "KithResources", "Areas"],
+            dependencies: ["KithCore", "HTTPServer", "SQLiteStore", "KithResources", "Areas", "Groups"],
             swiftSettings: strict
         ),
         .executableTarget(name: "kith", dependencies: ["KithApp"], swiftSettings: strict),
@@ -57,6 +58,7 @@ let package = Package(
         .testTarget(name: "KithCoreTests", dependencies: ["KithCore", "KithTestSupport"], swiftSettings: strict),
         .testTarget(name: "KithAppTests", dependencies: ["KithApp", "KithTestSupport"], swiftSettings: strict),
         .testTarget(name: "AreasTests", dependencies: ["Areas", "KithTestSupport"], swiftSettings: strict),
+        .testTarget(name: "GroupsTests", dependencies: ["Groups", "KithTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -18,7 +18,7 @@ public struct AreasModule: KithModule {
 
 enum AreaRoutes {
     @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {
-        let page = try PageRequest(request.query, filters: ["parent", "within", "kind"], keyLength: 1)
+        let page = try PageRequest(request.query, list: "areas", filters: ["parent", "within", "kind"], keyLength: 1)
         let kind = try request.query.oneOf("kind", Area.Kind.allCases.map(\.rawValue))
         let after = try page.afterStrings()?.first
         let areas = try context.read { db -> [Area] in

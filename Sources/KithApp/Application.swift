@@ -1,5 +1,6 @@
 import Areas
 import Dispatch
+import Groups
 import HTTP1
 import HTTPServer
 import KithCore
@@ -11,6 +12,7 @@ public final class KithApplication: Sendable {
     public static let modules: [any KithModule] = [
         PlatformModule(),
         AreasModule(),
+        GroupsModule(),
     ]
 
     public let configuration: AppConfiguration

@@ -12,12 +12,16 @@ public struct PageRequest: Sendable {
     public static let parameters: Set<String> = ["limit", "cursor", "updated_since"]
 
     public var limit: Int
+    /// Which list (and sort order) a cursor belongs to: a cursor from another list is refused
+    /// rather than silently misread.
+    public var list: String
     /// The sort key of the last row of the previous page.
     public var after: [JSON]?
     /// Only rows changed at or after this time (partner sync).
     public var updatedSince: Timestamp?
 
-    public init(limit: Int = PageRequest.defaultLimit, after: [JSON]? = nil, updatedSince: Timestamp? = nil) {
+    public init(list: String = "", limit: Int = PageRequest.defaultLimit, after: [JSON]? = nil, updatedSince: Timestamp? = nil) {
+        self.list = list
         self.limit = limit
         self.after = after
         self.updatedSince = updatedSince
@@ -25,15 +29,16 @@ public struct PageRequest: Sendable {
 
     /// Reads `limit`, `cursor` and `updated_since`; refuses any parameter not in `filters` or the
     /// paging parameters. `keyLength` is how many values the list's sort key has.
-    public init(_ query: Query, filters: Set<String> = [], keyLength: Int) throws {
+    public init(_ query: Query, list: String, filters: Set<String> = [], keyLength: Int) throws {
         try query.allowOnly(Self.parameters.union(filters))
+        self.list = list
         limit = try query.int("limit", in: 1...Self.maxLimit) ?? Self.defaultLimit
         updatedSince = try query.timestamp("updated_since")
         if let cursor = query.string("cursor") {
             guard let bytes = Base64URL.decode(cursor), case .array(let values)? = try? JSON.parse(bytes),
-                  values.count == keyLength
+                  values.count == keyLength + 1, values.first == .string(list)
             else { throw Self.badCursor }
-            after = values
+            after = Array(values.dropFirst())
         }
     }
 
@@ -62,7 +67,7 @@ public struct PageRequest: Sendable {
         guard rows.count > limit else { return (rows, nil) }
         let items = Array(rows.prefix(limit))
         guard let last = items.last else { return (items, nil) }
-        return (items, Base64URL.encode(JSON.array(key(last)).encoded()))
+        return (items, Base64URL.encode(JSON.array([.string(list)] + key(last)).encoded()))
     }
 
     /// `LIMIT` to use in SQL: one extra row tells whether there is a next page.

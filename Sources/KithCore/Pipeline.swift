@@ -112,6 +112,10 @@ public final class Pipeline: Sendable {
             throw Problem.forbidden("Keys with the \(principal?.role.rawValue ?? "anonymous") role may not call \(route.method.rawValue) \(route.pattern).")
         }
 
+        if let limit = route.options.maxBodyBytes, http.body.count > limit {
+            throw Problem(status: 413, slug: "content-too-large", title: "Content Too Large",
+                          detail: "This route takes bodies of at most \(limit) bytes.")
+        }
         let request = Request(http: http, path: decodedPath, parameters: parameters, query: Query(items: queryItems))
         if http.method == .POST, !route.options.operational, let key = http.headers["idempotency-key"] {
             return try runIdempotently(route, request, key: key, principal: principal, remoteAddress: remoteAddress,

@@ -39,10 +39,14 @@ public struct RouteOptions: Sendable {
     /// The response holds a secret shown once (a new API key): an idempotent retry must not
     /// replay it, so the stored answer is a 409 naming the created resource instead.
     public var responseHoldsSecret = false
+    /// A smaller body limit than the server's, for routes anyone may post to (413 beyond it).
+    public var maxBodyBytes: Int?
 
-    public init(operational: Bool = false, extraRateLimit: RateLimitRule? = nil, responseHoldsSecret: Bool = false) {
+    public init(operational: Bool = false, extraRateLimit: RateLimitRule? = nil, maxBodyBytes: Int? = nil,
+                responseHoldsSecret: Bool = false) {
         self.operational = operational
         self.extraRateLimit = extraRateLimit
+        self.maxBodyBytes = maxBodyBytes
         self.responseHoldsSecret = responseHoldsSecret
     }
 }

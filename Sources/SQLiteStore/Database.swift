@@ -37,6 +37,10 @@ public final class Database {
     public let path: String
     let handle: OpaquePointer
     private var statements: [String: Statement] = [:]
+    /// Statements beyond this many are evicted least-recently-used first (search builds SQL from
+    /// the filters present, so the set of shapes is large but the hot ones are few).
+    private let statementCacheCapacity = 256
+    private var useTick: UInt64 = 0
     private let busy: BusyCounter
     private var savepointDepth = 0
 
@@ -202,11 +206,23 @@ public final class Database {
     // MARK: - Statements
 
     func cachedStatement(_ sql: String) throws -> Statement {
-        if let statement = statements[sql] { return statement }
+        useTick &+= 1
+        if let statement = statements[sql] {
+            statement.lastUsed = useTick
+            return statement
+        }
+        if statements.count >= statementCacheCapacity {
+            let oldest = statements.values.sorted { $0.lastUsed < $1.lastUsed }.prefix(statementCacheCapacity / 4)
+            for statement in oldest { statements[statement.sql] = nil }
+        }
         let statement = try Statement(database: self, sql: sql)
+        statement.lastUsed = useTick
         statements[sql] = statement
         return statement
     }
+
+    /// Prepared statements held right now (for tests).
+    public var cachedStatementCount: Int { statements.count }
 
     var lastErrorMessage: String { String(cString: sqlite3_errmsg(handle)) }
 
@@ -252,6 +268,7 @@ public final class Database {
 final class Statement {
     let handle: OpaquePointer
     let sql: String
+    var lastUsed: UInt64 = 0
     private unowned let database: Database
     private(set) lazy var columnIndex: [String: Int32] = {
         var map: [String: Int32] = [:]

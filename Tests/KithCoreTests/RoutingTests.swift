@@ -75,25 +75,27 @@ import Testing
 
 @Suite struct PagingTests {
     @Test func cursorRoundTripsAndRejectsTampering() throws {
-        let page = PageRequest(limit: 2)
+        let page = PageRequest(list: "test", limit: 2)
         let (items, next) = page.page([1, 2, 3]) { [.int($0), .string("id\($0)")] }
         #expect(items == [1, 2])
         let cursor = try #require(next)
-        let resumed = try PageRequest(Query(items: [(name: "cursor", value: cursor), (name: "limit", value: "2")]), keyLength: 2)
+        let resumed = try PageRequest(Query(items: [(name: "cursor", value: cursor), (name: "limit", value: "2")]), list: "test", keyLength: 2)
         #expect(resumed.after == [.int(2), .string("id2")])
         #expect(resumed.limit == 2)
         #expect(page.page([1, 2]) { [.int($0)] }.nextCursor == nil)
 
         for bad in ["%%%", "W10", Base64URL.encode(Array("[1]".utf8))] {
-            #expect(problem { _ = try PageRequest(Query(items: [(name: "cursor", value: bad)]), keyLength: 2) }?.status == 400)
+            #expect(problem { _ = try PageRequest(Query(items: [(name: "cursor", value: bad)]), list: "test", keyLength: 2) }?.status == 400)
         }
+        #expect(problem { _ = try PageRequest(Query(items: [(name: "cursor", value: cursor)]), list: "other", keyLength: 2) }?.status == 400,
+                "a cursor from another list is refused")
     }
 
     @Test func validatesLimitAndUnknownParameters() {
-        #expect(problem { _ = try PageRequest(Query(items: [(name: "limit", value: "0")]), keyLength: 1) }?.status == 400)
-        #expect(problem { _ = try PageRequest(Query(items: [(name: "limit", value: "201")]), keyLength: 1) }?.status == 400)
-        #expect(problem { _ = try PageRequest(Query(items: [(name: "limt", value: "5")]), keyLength: 1) }?.errors.first?.field == "limt")
-        #expect((try? PageRequest(Query(items: []), keyLength: 1))?.limit == 50)
+        #expect(problem { _ = try PageRequest(Query(items: [(name: "limit", value: "0")]), list: "test", keyLength: 1) }?.status == 400)
+        #expect(problem { _ = try PageRequest(Query(items: [(name: "limit", value: "201")]), list: "test", keyLength: 1) }?.status == 400)
+        #expect(problem { _ = try PageRequest(Query(items: [(name: "limt", value: "5")]), list: "test", keyLength: 1) }?.errors.first?.field == "limt")
+        #expect((try? PageRequest(Query(items: []), list: "test", keyLength: 1))?.limit == 50)
     }
 }
 

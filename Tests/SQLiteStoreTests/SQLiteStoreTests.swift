@@ -48,6 +48,17 @@ let now = "2026-11-26T09:00:00.000Z"
         #expect(throws: StoreError.self) { try db.run("SELECT ?, ?", [1]) }
     }
 
+    @Test func statementCacheIsBounded() throws {
+        let temp = try TemporaryDatabase()
+        let db = try Database(path: temp.path)
+        for i in 0..<1000 {
+            #expect(try db.scalarInt("SELECT \(i) + ?", [1]) == i + 1)
+            _ = try db.scalarInt("SELECT 42")   // stays hot, so stays cached
+        }
+        #expect(db.cachedStatementCount <= 256)
+        #expect(try db.scalarInt("SELECT 42") == 42)
+    }
+
     @Test func transactionRollsBackOnError() throws {
         let temp = try TemporaryDatabase()
         let db = try Database(path: temp.path)

@@ -4,7 +4,7 @@ import KithCore
 enum AuditRoutes {
     @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {
         let query = request.query
-        let page = try PageRequest(query, filters: ["resource_type", "resource_id", "key_id", "action", "since", "until"], keyLength: 1)
+        let page = try PageRequest(query, list: "audit", filters: ["resource_type", "resource_id", "key_id", "action", "since", "until"], keyLength: 1)
         var filter = AuditLog.Filter()
         filter.resourceType = query.string("resource_type")
         filter.resourceId = query.string("resource_id")

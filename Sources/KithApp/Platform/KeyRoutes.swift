@@ -45,7 +45,7 @@ enum KeyRoutes {
     }
 
     @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {
-        let page = try PageRequest(request.query, filters: ["role", "status"], keyLength: 2)
+        let page = try PageRequest(request.query, list: "keys", filters: ["role", "status"], keyLength: 2)
         var filter = APIKeys.Filter()
         filter.role = try request.query.oneOf("role", Role.allCases.map(\.rawValue)).flatMap(Role.init)
         filter.status = try request.query.oneOf("status", ["active", "revoked", "expired"])

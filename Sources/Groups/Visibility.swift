@@ -1,0 +1,62 @@
+import Areas
+import KithCore
+import SQLiteStore
+
+/// Who sees what of a group, and who may change it.
+enum Visibility {
+    /// Council staff whose scope reaches the group's area see everything; a group's own key sees
+    /// its own record; everyone else sees public fields of verified groups only.
+    static func view(of group: Group, for principal: Principal?, db: Database) throws -> Group.View? {
+        if try isStaff(principal, for: group, db: db) { return .full }
+        if isOwnGroup(principal, group) { return .full }
+        return group.status == "verified" ? .publicView : nil
+    }
+
+    /// Officers and admins whose scope reaches the group.
+    static func isStaff(_ principal: Principal?, for group: Group, db: Database) throws -> Bool {
+        guard let role = principal?.role, role == .admin || role == .officer else { return false }
+        return try Areas.scopeAllows(principal, areaId: group.basedIn, db: db)
+    }
+
+    static func isOwnGroup(_ principal: Principal?, _ group: Group) -> Bool {
+        principal?.role == .group && principal?.scope == Scope(kind: .group, id: group.id)
+    }
+
+    /// True for callers who see every status and every field in lists (officers and admins);
+    /// their lists are still limited to their scope.
+    static func seesAll(_ principal: Principal?) -> Bool {
+        principal?.role == .admin || principal?.role == .officer
+    }
+
+    /// The path of the area subtree a key is limited to: nil for an unscoped key; a path that
+    /// matches nothing for a key scoped to something other than an area (or to a missing area).
+    static func scopePath(_ principal: Principal?, db: Database) throws -> String? {
+        guard let scope = principal?.scope else { return nil }
+        guard scope.kind == .area, let path = try Areas.subtreePath(db, id: scope.id) else { return "/\u{0}none/" }
+        return path
+    }
+
+    /// Loads a group the caller may change, or throws 404 (403 would reveal that it exists).
+    static func editable(_ db: Database, id: String, by principal: Principal?, allowOwnGroup: Bool) throws -> Group {
+        guard let group = try GroupStore.find(db, id: id) else { throw Problem.notFound("No group \(id).") }
+        if try isStaff(principal, for: group, db: db) { return group }
+        if allowOwnGroup && isOwnGroup(principal, group) { return group }
+        if try view(of: group, for: principal, db: db) != nil {
+            throw Problem.forbidden("This key may not change group \(id).")
+        }
+        throw Problem.notFound("No group \(id).")
+    }
+}
+
+/// What other modules may read of the directory.
+public enum Directory {
+    /// A group by id (any status), with its lists.
+    public static func find(_ db: Database, id: String) throws -> Group? {
+        try GroupStore.find(db, id: id)
+    }
+
+    /// The public view of a group, or nil when the public may not see it.
+    public static func publicJSON(_ group: Group) -> JSON? {
+        group.status == "verified" ? group.json(.publicView) : nil
+    }
+}
