@@ -52,7 +52,7 @@ CREATE TABLE groups (
     CHECK ((status = 'merged') = (merged_into IS NOT NULL)),
     UNIQUE (external_system, external_id)
 ) STRICT;
-CREATE INDEX groups_status_name ON groups(status, name_key, id);
+CREATE INDEX groups_name ON groups(name_key, id);
 CREATE INDEX groups_updated ON groups(updated_at, id);
 CREATE INDEX groups_created ON groups(created_at, id);
 CREATE INDEX groups_based_in ON groups(based_in);

@@ -30,6 +30,8 @@ struct GroupSearch {
     /// Open Referral filters: a postcode district, and only groups with a place.
     var postcodeOutward: String?
     var locatedOnly = false
+    /// Trigrams a name must share (the typo fallback's candidate query).
+    var trigramFilter: [String]?
     var sort: Sort = .name
 
     static let filterParameters: Set<String> = [
@@ -66,7 +68,7 @@ struct GroupSearch {
         return Array(grams.prefix(40))
     }
 
-    private static func words(_ text: String) -> [String] {
+    static func words(_ text: String) -> [String] {
         text.lowercased().folding(options: .diacriticInsensitive, locale: nil)
             .split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init).filter { !$0.isEmpty }.prefix(12).map { $0 }
     }
@@ -74,6 +76,9 @@ struct GroupSearch {
     // MARK: - Running
 
     func run(_ db: Database, after: [JSON]?, limit: Int, offset: Int = 0) throws -> [Hit] {
+        if let typos = try typoCandidates(db) {
+            return Array(page(of: typos, after: after).dropFirst(offset).prefix(limit))
+        }
         let (sql, arguments) = try statement(db, after: after, limit: limit, offset: offset, countOnly: false)
         var hits = try db.query(sql, arguments) { row in
             let keyIndex = GroupStore.columnCount
@@ -93,8 +98,106 @@ struct GroupSearch {
 
     /// How many groups match (for page-numbered feeds).
     func count(_ db: Database) throws -> Int {
+        if let typos = try typoCandidates(db) { return typos.count }
         let (sql, arguments) = try statement(db, after: nil, limit: -1, offset: 0, countOnly: true)
         return try db.scalarInt(sql, arguments) ?? 0
+    }
+
+    // MARK: - Typo-tolerant fallback
+
+    /// When no group has the query's words, the groups whose names are most like them, scored in
+    /// Swift (word-by-word edit similarity, at least 0.5) and sorted as asked. Nil when the words
+    /// match (the normal path).
+    private func typoCandidates(_ db: Database) throws -> [Hit]? {
+        guard let text, let wordQuery = Self.wordQuery(text) else { return nil }
+        let grams = Self.trigrams(text)
+        guard !grams.isEmpty, try !hasWordHits(db, wordQuery) else { return nil }
+        var candidateSearch = self
+        candidateSearch.text = nil
+        candidateSearch.trigramFilter = grams
+        candidateSearch.sort = near != nil ? .distance : .name
+        let (sql, arguments) = try candidateSearch.statement(db, after: nil, limit: 2000, offset: 0, countOnly: false)
+        let queryWords = Self.words(text)
+        var hits: [Hit] = try db.query(sql, arguments) { row in
+            Hit(group: GroupStore.group(row), sortKey: .null, distanceKm: row.optionalDouble(GroupStore.columnCount + 1))
+        }.compactMap { hit in
+            let score = Self.similarity(queryWords, Self.words(hit.group.name))
+            guard score >= 0.5 else { return nil }
+            var hit = hit
+            switch sort {
+            case .relevance: hit.sortKey = .double(-(score * 1_000_000).rounded() / 1_000_000)
+            case .name: hit.sortKey = .string(Rules.nameKey(hit.group.name))
+            case .newest: hit.sortKey = .string(hit.group.createdAt)
+            case .distance: hit.sortKey = hit.distanceKm.map { .double($0) } ?? .null
+            }
+            return hit
+        }
+        hits.sort { a, b in
+            let descending = sort == .newest
+            if a.sortKey == b.sortKey { return descending ? a.group.id > b.group.id : a.group.id < b.group.id }
+            return descending ? Self.less(b.sortKey, a.sortKey) : Self.less(a.sortKey, b.sortKey)
+        }
+        var groups = hits.map(\.group)
+        try GroupStore.attachFacets(db, to: &groups)
+        for i in hits.indices { hits[i].group = groups[i] }
+        return hits
+    }
+
+    /// The hits after a cursor, in the order already sorted.
+    private func page(of hits: [Hit], after: [JSON]?) -> ArraySlice<Hit> {
+        guard let after, after.count == 2, let id = after[1].stringValue else { return hits[...] }
+        guard let index = hits.firstIndex(where: { $0.sortKey == after[0] && $0.group.id == id }) else {
+            // The row is gone: continue from where it would have been.
+            let descending = sort == .newest
+            return hits.drop { hit in
+                hit.sortKey == after[0] ? (descending ? hit.group.id >= id : hit.group.id <= id)
+                    : (descending ? Self.less(after[0], hit.sortKey) : Self.less(hit.sortKey, after[0]))
+            }
+        }
+        return hits[(index + 1)...]
+    }
+
+    private static func less(_ a: JSON, _ b: JSON) -> Bool {
+        switch (a, b) {
+        case let (.string(x), .string(y)): return x < y
+        case (.null, _): return false
+        case (_, .null): return true
+        default: return (a.doubleValue ?? 0) < (b.doubleValue ?? 0)
+        }
+    }
+
+    /// Mean over the query's words of the best edit similarity to a word of the name.
+    static func similarity(_ query: [String], _ name: [String]) -> Double {
+        guard !query.isEmpty, !name.isEmpty else { return 0 }
+        let total = query.reduce(0.0) { sum, word in
+            sum + (name.map { candidate in
+                1 - Double(editDistance(word, candidate)) / Double(max(word.count, candidate.count))
+            }.max() ?? 0)
+        }
+        return total / Double(query.count)
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let x = Array(a), y = Array(b)
+        if x.isEmpty { return y.count }
+        if y.isEmpty { return x.count }
+        var previous = Array(0...y.count)
+        var current = [Int](repeating: 0, count: y.count + 1)
+        for i in 1...x.count {
+            current[0] = i
+            for j in 1...y.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[y.count]
+    }
+
+    private func hasWordHits(_ db: Database, _ wordQuery: String) throws -> Bool {
+        try db.scalarInt("""
+            SELECT EXISTS (SELECT 1 FROM group_text t JOIN groups g ON g.rowid = t.rowid
+                           WHERE group_text MATCH ?1 AND +g.status IN (SELECT value FROM json_each(?2)))
+            """, [wordQuery, JSON(statuses).encodedString()]) == 1
     }
 
     private func statement(_ db: Database, after: [JSON]?, limit: Int, offset: Int, countOnly: Bool) throws -> (String, [any SQLBindable]) {
@@ -105,30 +208,26 @@ struct GroupSearch {
             return "?\(arguments.count)"
         }
 
-        // Text search: words (and word prefixes) first, ranked by bm25 with the name weighing most.
-        // Only when no group has the words does it fall back to names sharing enough of the
-        // query's trigrams (at least 40%, and two), ranked by their trigram similarity: so typos
-        // like "leyten fod" still find "Leyton Food Bank" without every "-ing" name matching "knitting".
+        // Text search: words (and word prefixes), ranked by bm25 with the name weighing most, and
+        // a name that is the query, or holds it as a phrase, ranked above the rest. The FTS match is
+        // materialised first, so the planner never re-runs it per candidate row. (When no group has
+        // the words, `typoCandidates` takes over before this is reached.)
         var searching = false
         var relevance = "0"
         if let text, let wordQuery = Self.wordQuery(text) {
             searching = true
-            let hasWordHits = try db.scalarInt("""
-                SELECT EXISTS (SELECT 1 FROM group_text t JOIN groups g ON g.rowid = t.rowid
-                               WHERE group_text MATCH ?1 AND g.status IN (SELECT value FROM json_each(?2)))
-                """, [wordQuery, JSON(statuses).encodedString()]) == 1
-            let grams = Self.trigrams(text)
-            if hasWordHits || grams.isEmpty {
-                sql += "WITH scored AS (SELECT rowid AS rid, bm25(group_text, 10.0, 2.0, 4.0) AS score FROM group_text WHERE group_text MATCH \(bind(wordQuery))) "
-                relevance = "scored.score"
-            } else {
-                let matches = grams.map { "SELECT rowid AS rid FROM group_name_trigrams WHERE group_name_trigrams MATCH \(bind("\"\($0)\""))" }
-                let needed = max(2, (grams.count * 2 + 4) / 5)
-                sql += "WITH hits AS (\(matches.joined(separator: " UNION ALL "))), "
-                sql += "scored AS (SELECT rid, count(*) AS score FROM hits GROUP BY rid HAVING count(*) >= \(bind(needed))) "
-                // Jaccard similarity of trigram sets, negated so that lower sorts first like bm25.
-                relevance = "round(-1.0 * scored.score / (\(bind(grams.count)) + max(length(g.name) - 2, 1) - scored.score), 6)"
-            }
+            sql += "WITH scored AS MATERIALIZED (SELECT rowid AS rid, bm25(group_text, 10.0, 2.0, 4.0) AS score FROM group_text WHERE group_text MATCH \(bind(wordQuery))) "
+            let phrase = bind(Rules.nameKey(text))
+            relevance = """
+                round(scored.score - CASE WHEN g.name_key = \(phrase) THEN 100.0
+                    WHEN instr(' ' || g.name_key || ' ', ' ' || \(phrase) || ' ') > 0 THEN 20.0 ELSE 0.0 END, 6)
+                """
+        } else if let trigramFilter, !trigramFilter.isEmpty {
+            // Candidates for the typo fallback: names sharing at least 40% (and two) of the trigrams.
+            let matches = trigramFilter.map { "SELECT rowid AS rid FROM group_name_trigrams WHERE group_name_trigrams MATCH \(bind("\"\($0)\""))" }
+            sql += "WITH hits AS (\(matches.joined(separator: " UNION ALL "))), "
+            sql += "scored AS MATERIALIZED (SELECT rid, count(*) AS score FROM hits GROUP BY rid HAVING count(*) >= \(bind(max(2, (trigramFilter.count * 2 + 4) / 5)))) "
+            searching = true
         }
 
         var distance = "NULL"
@@ -147,7 +246,8 @@ struct GroupSearch {
 
         sql += "SELECT \(GroupStore.columns), \(sortKey) AS sort_key, \(distance) AS distance_km FROM groups g "
         if searching { sql += "JOIN scored ON scored.rid = g.rowid " }
-        var conditions: [String] = ["g.status IN (SELECT value FROM json_each(\(bind(JSON(statuses).encodedString()))))"]
+        // `+` keeps the planner off the status index: nearly every row is verified, so it never narrows much.
+        var conditions: [String] = ["+g.status IN (SELECT value FROM json_each(\(bind(JSON(statuses).encodedString()))))"]
         if let near {
             // The R*Tree narrows to a box around the point; the exact distance then trims its corners.
             let dLat = near.radiusKm / 111.0

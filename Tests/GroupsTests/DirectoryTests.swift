@@ -2,6 +2,7 @@ import Foundation
 import KithCore
 import KithTestSupport
 import Testing
+@testable import Groups
 
 @Suite struct VerificationTests {
     @Test func statusChangesFollowTheRules() throws {
@@ -178,7 +179,7 @@ import Testing
         _ = try GroupsFixture(server)
         for sort in ["name", "newest", "relevance", "distance"] {
             var query = "sort=\(sort)&limit=2"
-            if sort == "relevance" { query += "&q=chingford%20leyton%20food%20club%20the" }
+            if sort == "relevance" { query += "&q=c" }
             if sort == "distance" { query += "&near=51.58,-0.01&radius_km=100" }
             let all = try server.request("GET", "/v1/groups?\(query.replacingOccurrences(of: "limit=2", with: "limit=50"))").ids
             var paged: [String] = []
@@ -273,5 +274,24 @@ import Testing
         let none = (board["by_activity"] as? [[String: Any]])?.first { $0["value"] as? String == "housing" }
         #expect(none?["count"] as? Int == 0)
         #expect(try server.request("GET", "/v1/groups/dashboard?status=pending").status == 403)
+    }
+}
+
+@Suite struct RankingTests {
+    @Test func anExactNameOutranksPrefixMatches() throws {
+        let server = try TestServer()
+        defer { server.stop() }
+        let fixture = try GroupsFixture(server)
+        for name in ["Leytonstone Food Club", "Leyton Food Hub", "Leyton Choir", "Food Bank Friends of Leyton and Leytonstone"] {
+            _ = try server.request("POST", "/v1/groups", key: server.adminKey,
+                                   json: #"{"name": "\#(name)", "kind": "community_group", "based_in": "leyton", "description": "Leyton food bank food bank food bank"}"#)
+        }
+        #expect(try server.request("GET", "/v1/groups?q=leyton%20food%20bank").ids.first == fixture["Leyton Food Bank"])
+        #expect(try server.request("GET", "/v1/groups?q=Leyton%20Food%20Bank!").ids.first == fixture["Leyton Food Bank"])
+        // A typo: the closest name comes first, and unrelated Leyton groups are not dragged in.
+        let typo = try server.request("GET", "/v1/groups?q=leyten%20fod%20bank").names
+        #expect(typo.first == "Leyton Food Bank")
+        #expect(!typo.contains("Leyton Choir"))
+        #expect(GroupSearch.editDistance("leyten", "leyton") == 1)
     }
 }
