@@ -31,6 +31,7 @@ let package = Package(
         // Service modules, one target each; each owns its tables and routes.
         .target(name: "Areas", dependencies: ["KithCore", "SQLiteStore"], swiftSettings: strict),
         .target(name: "Groups", dependencies: ["Areas", "KithCore", "SQLiteStore"], swiftSettings: strict),
+        .target(name: "Networks", dependencies: ["Areas", "Groups", "KithCore", "SQLiteStore"], swiftSettings: strict),
 
         // migrations/*.sql and openapi.yaml compiled into the binary, so `kith` is one file.
         .executableTarget(name: "EmbedResourcesTool", path: "Sources/EmbedResourcesTool"),
@@ -40,7 +41,7 @@ let package = Package(
         // Wiring: configuration, store, modules and server; then the CLI.
         .target(
             name: "KithApp",
-            dependencies: ["KithCore", "HTTPServer", "SQLiteStore", "KithResources", "Areas", "Groups"],
+            dependencies: ["KithCore", "HTTPServer", "SQLiteStore", "KithResources", "Areas", "Groups", "Networks"],
             swiftSettings: strict
         ),
         .executableTarget(name: "kith", dependencies: ["KithApp"], swiftSettings: strict),
@@ -59,6 +60,7 @@ let package = Package(
         .testTarget(name: "KithAppTests", dependencies: ["KithApp", "KithTestSupport"], swiftSettings: strict),
         .testTarget(name: "AreasTests", dependencies: ["Areas", "KithTestSupport"], swiftSettings: strict),
         .testTarget(name: "GroupsTests", dependencies: ["Groups", "KithTestSupport"], swiftSettings: strict),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "KithTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

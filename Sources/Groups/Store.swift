@@ -55,9 +55,11 @@ enum GroupStore {
     }
 
     static func attachFacets(_ db: Database, to group: inout Group) throws {
-        var groups = [group]
-        try attachFacets(db, to: &groups)
-        group = groups[0]
+        var facets: [(String, String)] = []
+        try db.forEach("SELECT facet, value FROM group_facets WHERE group_id = ? ORDER BY facet, value", [group.id]) {
+            facets.append(($0.string(0), $0.string(1)))
+        }
+        for (facet, value) in facets { group.add(facet: facet, value: value) }
     }
 
     /// Loads the multi-valued fields of many groups with one query.
@@ -70,16 +72,7 @@ enum GroupStore {
             WHERE group_id IN (SELECT value FROM json_each(?)) ORDER BY group_id, facet, value
             """, [JSON(groups.map(\.id)).encodedString()]) { row in
             guard let i = index[row.string(0)] else { return }
-            let value = row.string(2)
-            switch row.string(1) {
-            case "activity": groups[i].activities.append(value)
-            case "beneficiary": groups[i].beneficiaries.append(value)
-            case "language": groups[i].languages.append(value)
-            case "need": groups[i].needs.append(value)
-            case "offer": groups[i].offers.append(value)
-            case "operates_in": groups[i].operatesIn.append(value)
-            default: break
-            }
+            groups[i].add(facet: row.string(1), value: row.string(2))
         }
     }
 
@@ -192,5 +185,20 @@ enum GroupStore {
             UPDATE group_confirmation_tokens SET used_at = ?1
             WHERE token_hash = ?2 AND group_id = ?3 AND used_at IS NULL AND expires_at > ?1
             """, [tx.now.rfc3339, hash, groupId]) == 1
+    }
+}
+
+extension Group {
+    /// Adds one value of a multi-valued field, by its facet name in `group_facets`.
+    mutating func add(facet: String, value: String) {
+        switch facet {
+        case "activity": activities.append(value)
+        case "beneficiary": beneficiaries.append(value)
+        case "language": languages.append(value)
+        case "need": needs.append(value)
+        case "offer": offers.append(value)
+        case "operates_in": operatesIn.append(value)
+        default: break
+        }
     }
 }

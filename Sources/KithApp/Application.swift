@@ -1,6 +1,7 @@
 import Areas
 import Dispatch
 import Groups
+import Networks
 import HTTP1
 import HTTPServer
 import KithCore
@@ -13,6 +14,7 @@ public final class KithApplication: Sendable {
         PlatformModule(),
         AreasModule(),
         GroupsModule(),
+        NetworksModule(),
     ]
 
     public let configuration: AppConfiguration

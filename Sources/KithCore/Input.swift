@@ -39,6 +39,11 @@ public final class Input {
         return Input(object: pairs)
     }
 
+    /// For action routes whose body is optional: no body reads as `{}`.
+    public static func optionalObject(from request: Request) throws -> Input {
+        request.body.isEmpty ? Input(object: []) : try object(from: request)
+    }
+
     /// Parses a JSON body of any shape (bulk endpoints take arrays).
     public static func parseBody(_ request: Request) throws -> JSON {
         let contentType = request.header("content-type")?.split(separator: ";").first.map { $0.trimmingOWS().lowercased() }

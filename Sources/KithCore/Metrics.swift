@@ -1,5 +1,8 @@
 import SQLiteStore
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Counters for `GET /metrics` (Prometheus text format 0.0.4).
 public final class Metrics: Sendable {
@@ -23,7 +26,12 @@ public final class Metrics: Sendable {
         var rateLimited = 0
     }
 
-    private let state = Mutex(State())
+    /// Striped by thread, so request threads do not queue on one lock to count.
+    private let shards: [Shard] = (0..<8).map { _ in Shard() }
+
+    private final class Shard: Sendable {
+        let state = Mutex(State())
+    }
     private let connections = Atomic<Int>(0)
     private let database: DatabasePool
 
@@ -32,7 +40,9 @@ public final class Metrics: Sendable {
     public func setOpenConnections(_ count: Int) { connections.store(count, ordering: .relaxed) }
 
     func record(method: String, route: String, status: Int, seconds: Double) {
-        state.withLock { state in
+        var hasher = Hasher()
+        hasher.combine(UInt(pthread_self()))
+        shards[(hasher.finalize() & Int.max) % shards.count].state.withLock { state in
             state.requests[RequestKey(method: method, route: route, status: status), default: 0] += 1
             var histogram = state.latency[route] ?? Histogram()
             if let index = Metrics.buckets.firstIndex(where: { seconds <= $0 }) { histogram.counts[index] += 1 }
@@ -44,7 +54,19 @@ public final class Metrics: Sendable {
     }
 
     public func render() -> String {
-        let snapshot = state.withLock { $0 }
+        var snapshot = State()
+        for shard in shards {
+            let part = shard.state.withLock { $0 }
+            snapshot.requests.merge(part.requests, uniquingKeysWith: +)
+            snapshot.rateLimited += part.rateLimited
+            for (route, histogram) in part.latency {
+                var merged = snapshot.latency[route] ?? Histogram()
+                for i in merged.counts.indices { merged.counts[i] += histogram.counts[i] }
+                merged.sum += histogram.sum
+                merged.total += histogram.total
+                snapshot.latency[route] = merged
+            }
+        }
         var out = ""
         out += "# HELP kith_http_requests_total Requests answered, by method, route pattern and status.\n"
         out += "# TYPE kith_http_requests_total counter\n"

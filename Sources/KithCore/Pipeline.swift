@@ -109,7 +109,7 @@ public final class Pipeline: Sendable {
             throw Problem.unauthorized("This route needs an API key: send Authorization: Bearer <key>.", error: nil)
         }
         guard route.access.allows(principal?.role) else {
-            throw Problem.forbidden("Keys with the \(principal?.role.rawValue ?? "anonymous") role may not call \(route.method.rawValue) \(route.pattern).")
+            throw Problem.roleNotPermitted("Keys with the \(principal?.role.rawValue ?? "anonymous") role may not call \(route.method.rawValue) \(route.pattern).")
         }
 
         if let limit = route.options.maxBodyBytes, http.body.count > limit {

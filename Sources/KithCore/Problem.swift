@@ -85,8 +85,14 @@ extension Problem {
                        headers: [("WWW-Authenticate", challenge)])
     }
 
+    /// The key may not act on this record (outside its scope, not its own).
     public static func forbidden(_ detail: String) -> Problem {
         Problem(status: 403, slug: "forbidden", title: "Not allowed for this key", detail: detail)
+    }
+
+    /// The key's role may not call this route at all (the permission table said no).
+    public static func roleNotPermitted(_ detail: String) -> Problem {
+        Problem(status: 403, slug: "role-not-permitted", title: "Not allowed for this role", detail: detail)
     }
 
     public static func notFound(_ detail: String) -> Problem {

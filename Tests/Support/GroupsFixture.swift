@@ -1,7 +1,5 @@
 import Foundation
 import KithCore
-import KithTestSupport
-import Testing
 
 /// A small, known community map: what the dashboard and search tests count against.
 ///
@@ -14,11 +12,11 @@ import Testing
 /// | Walthamstow Youth Football | walthamstow | verified | sport, youth | young_people | funding | volunteers | no | 51.5840,-0.0200 |
 /// | Orton Litter Pickers | orton-waterville | verified | environment | everyone | | | no | 52.5530,-0.2890 |
 /// | Hamptons Mutual Aid | hamptons | pending | food, crisis_response | isolated_people | volunteers | food | no | none |
-struct GroupsFixture {
-    let server: TestServer
-    var ids: [String: String] = [:]
+public struct GroupsFixture {
+    public let server: TestServer
+    public var ids: [String: String] = [:]
 
-    static let groups: [(name: String, json: String)] = [
+    public static let groups: [(name: String, json: String)] = [
         ("Leyton Food Bank", #"""
             {"name": "Leyton Food Bank", "kind": "charity", "based_in": "leyton", "charity_number": "1123456",
              "description": "Weekly food parcels and benefits advice for families in Leyton.",
@@ -65,7 +63,7 @@ struct GroupsFixture {
             """#),
     ]
 
-    init(_ server: TestServer) throws {
+    public init(_ server: TestServer) throws {
         self.server = server
         try loadDemoAreas(server)
         for (name, json) in Self.groups {
@@ -78,10 +76,10 @@ struct GroupsFixture {
         }
     }
 
-    subscript(name: String) -> String { ids[name] ?? "missing-\(name)" }
+    public subscript(name: String) -> String { ids[name] ?? "missing-\(name)" }
 
     /// Submits the public survey; returns the response.
-    func survey(_ fields: String, from address: String? = nil) throws -> TestResponse {
+    public func survey(_ fields: String) throws -> TestResponse {
         try server.request("POST", "/v1/groups/survey", json: "{\(fields)}")
     }
 }
