@@ -32,6 +32,8 @@ let package = Package(
         .target(name: "Areas", dependencies: ["KithCore", "SQLiteStore"], swiftSettings: strict),
         .target(name: "Groups", dependencies: ["Areas", "KithCore", "SQLiteStore"], swiftSettings: strict),
         .target(name: "Networks", dependencies: ["Areas", "Groups", "KithCore", "SQLiteStore"], swiftSettings: strict),
+        .target(name: "People", dependencies: ["Areas", "KithCore", "SQLiteStore"], swiftSettings: strict),
+        .target(name: "Matching", dependencies: ["Areas", "Groups", "People", "KithCore", "SQLiteStore"], swiftSettings: strict),
 
         // migrations/*.sql and openapi.yaml compiled into the binary, so `kith` is one file.
         .executableTarget(name: "EmbedResourcesTool", path: "Sources/EmbedResourcesTool"),
@@ -41,7 +43,7 @@ let package = Package(
         // Wiring: configuration, store, modules and server; then the CLI.
         .target(
             name: "KithApp",
-            dependencies: ["KithCore", "HTTPServer", "SQLiteStore", "KithResources", "Areas", "Groups", "Networks"],
+            dependencies: ["KithCore", "HTTPServer", "SQLiteStore", "KithResources", "Areas", "Groups", "Networks", "People", "Matching"],
             swiftSettings: strict
         ),
         .executableTarget(name: "kith", dependencies: ["KithApp"], swiftSettings: strict),
@@ -61,6 +63,7 @@ let package = Package(
         .testTarget(name: "AreasTests", dependencies: ["Areas", "KithTestSupport"], swiftSettings: strict),
         .testTarget(name: "GroupsTests", dependencies: ["Groups", "KithTestSupport"], swiftSettings: strict),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "KithTestSupport"], swiftSettings: strict),
+        .testTarget(name: "MatchingTests", dependencies: ["Matching", "People", "KithTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

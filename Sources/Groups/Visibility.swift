@@ -60,3 +60,21 @@ public enum Directory {
         group.status == "verified" ? group.json(.publicView) : nil
     }
 }
+
+extension Directory {
+    /// Verified groups based or operating in an area's subtree that do any of `activities` or
+    /// serve any of `beneficiaries`, by name (welcome packs, signposting).
+    public static func find(_ db: Database, inArea areaId: String, activities: [String], beneficiaries: [String], limit: Int) throws -> [Group] {
+        guard let path = try Areas.subtreePath(db, id: areaId) else { return [] }
+        var search = GroupSearch()
+        search.areaPath = path
+        search.sort = .name
+        var found: [String: Group] = [:]
+        for (field, values) in [("activity", activities), ("beneficiary", beneficiaries)] where !values.isEmpty {
+            var query = search
+            if field == "activity" { query.activities = values } else { query.beneficiaries = values }
+            for hit in try query.run(db, after: nil, limit: limit) { found[hit.group.id] = hit.group }
+        }
+        return found.values.sorted { ($0.name, $0.id) < ($1.name, $1.id) }.prefix(limit).map { $0 }
+    }
+}

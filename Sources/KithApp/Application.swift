@@ -1,7 +1,9 @@
 import Areas
 import Dispatch
 import Groups
+import Matching
 import Networks
+import People
 import HTTP1
 import HTTPServer
 import KithCore
@@ -15,6 +17,8 @@ public final class KithApplication: Sendable {
         AreasModule(),
         GroupsModule(),
         NetworksModule(),
+        PeopleModule(holders: [MatchingPersonalData()]),
+        MatchingModule(),
     ]
 
     public let configuration: AppConfiguration

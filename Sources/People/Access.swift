@@ -1,0 +1,99 @@
+import Areas
+import KithCore
+import SQLiteStore
+
+/// Who sees a person's record, and what other modules may use.
+///
+/// - Admins and officers: people whose area is inside their scope (people without an area: only
+///   unscoped keys).
+/// - Coordinators (`organisation:<provider>`): the people in their provider's caseload.
+/// - A volunteer's own key (`person:<id>`): their own record.
+/// - Partners, viewers and the public: never a person's record.
+public enum PeopleAccess {
+    public static func canSeeFull(_ principal: Principal?, _ person: Person, db: Database) throws -> Bool {
+        guard let principal else { return false }
+        switch principal.role {
+        case .admin, .officer:
+            guard let scope = principal.scope else { return true }
+            guard scope.kind == .area, let area = person.areaId else { return false }
+            return try Areas.isWithin(db, areaId: area, ancestorId: scope.id)
+        case .coordinator:
+            guard let scope = principal.scope, scope.kind == .organisation else { return false }
+            return person.providerId == scope.id
+        case .volunteer:
+            return principal.scope == Scope(kind: .person, id: person.id)
+        default:
+            return false
+        }
+    }
+
+    public static func isSelf(_ principal: Principal?, _ person: Person) -> Bool {
+        principal?.role == .volunteer && principal?.scope == Scope(kind: .person, id: person.id)
+    }
+
+    /// The coordinator's provider, when the caller is a coordinator.
+    public static func coordinatorProvider(_ principal: Principal?) -> String? {
+        guard principal?.role == .coordinator, let scope = principal?.scope, scope.kind == .organisation else { return nil }
+        return scope.id
+    }
+
+    /// Loads a person the caller may see in full, or 404 (a 403 would say the person exists).
+    public static func require(_ db: Database, id: String, for principal: Principal?) throws -> Person {
+        guard let person = try PeopleStore.find(db, id: id), try canSeeFull(principal, person, db: db) else {
+            throw Problem.notFound("No person \(id).")
+        }
+        return person
+    }
+}
+
+/// What other modules read of people.
+public enum PeopleDirectory {
+    public static func find(_ db: Database, id: String) throws -> Person? { try PeopleStore.find(db, id: id) }
+
+    public static func checks(_ db: Database, personId: String) throws -> [Check] { try PeopleStore.checks(db, personId: personId) }
+
+    /// The requirements a volunteer's checks do not meet on `today`: empty when cleared. A
+    /// reference requirement means two references.
+    public static func missingChecks(_ db: Database, personId: String, required: [(kind: String, detail: String)], today: String) throws
+        -> [String] {
+        let valid = try PeopleStore.checks(db, personId: personId).filter { $0.isValid(on: today) }
+        var missing: [String] = []
+        for need in required {
+            if need.kind == "reference" {
+                let count = valid.filter { $0.kind == "reference" }.count
+                if count < 2 { missing.append(count == 0 ? "two references" : "a second reference") }
+            } else if !valid.contains(where: { $0.meets(kind: need.kind, detail: need.detail) }) {
+                missing.append("\(need.kind): \(need.detail)")
+            }
+        }
+        return missing
+    }
+
+    /// Creates a person (used by referrals that bring someone new).
+    public static func create(_ tx: Transaction, _ draft: PersonDraft, principal: Principal?) throws -> Person {
+        try PeopleRoutes.insert(tx, draft, principal: principal)
+    }
+
+    /// Adds a role to a person (e.g. `befriendee` when referred).
+    public static func addRole(_ tx: Transaction, personId: String, role: String) throws {
+        guard var person = try PeopleStore.find(tx.db, id: personId), !person.roles.contains(role) else { return }
+        let before = person
+        person.roles.append(role)
+        person.roles.sort()
+        person.updatedAt = tx.now.rfc3339
+        person.version = before.version + 1
+        try PeopleStore.save(tx, person, isNew: false)
+        try tx.audit("update", "person", personId, changes: ["roles"])
+    }
+}
+
+/// A module that holds personal data about people: it answers subject access requests and
+/// erases what it holds when a person is erased. Modules are handed to `PeopleModule` by the app.
+public protocol PersonalDataHolder: Sendable {
+    /// Sections of the subject access export: (name, JSON).
+    func export(_ db: Database, personId: String) throws -> [(String, JSON)]
+    /// A reason erasure must wait (e.g. an open safeguarding concern), or nil.
+    func erasureBlocked(_ db: Database, personId: String) throws -> String?
+    /// Removes personal content, keeping anonymous counts; returns what it erased.
+    func erase(_ tx: Transaction, personId: String) throws -> [String]
+}
