@@ -120,6 +120,40 @@ seed_kith() {
     sed 's/^/   /' "$OUT/search-checks.txt"
 }
 
+# The ledger: committed credit movements per second with LEDGER_CONNECTIONS concurrent clients,
+# each request a gift of 1 credit between two of 64 seeded volunteers (bench/ledger.lua), each
+# with its own Idempotency-Key. Afterwards `kith check` must find the ledger balanced.
+LEDGER_CONNECTIONS=${LEDGER_CONNECTIONS:-32}
+LEDGER=${LEDGER:-1}
+ledger_bench() {
+    local file="$OUT/kith-ledger.txt" s0 s1 requests non2xx secs
+    echo
+    echo "== ledger: seeding 64 volunteers with 960 credits each (bench/seed-ledger.py)"
+    python3 bench/seed-ledger.py --base "$BASE" --key "$KEY" --volunteers 64 --credits 960 >"$TMP/ledger-people.txt" 2>"$RAW/seed-ledger.log" \
+        || { tail -5 "$RAW/seed-ledger.log" >&2; echo "ledger seeding failed" >&2; exit 1; }
+    echo "== ledger: wrk -t$THREADS -c$LEDGER_CONNECTIONS -d$DURATION -s bench/ledger.lua (POST /v1/credit-gifts)"
+    KITH_LEDGER_PEOPLE="$TMP/ledger-people.txt" KITH_KEY="$KEY" wrk -t"$THREADS" -c"$LEDGER_CONNECTIONS" -d"$WARMUP" \
+        -s bench/ledger.lua "$BASE" >/dev/null
+    s0=$(proc_ticks "$KITH_PID")
+    KITH_LEDGER_PEOPLE="$TMP/ledger-people.txt" KITH_KEY="$KEY" wrk -t"$THREADS" -c"$LEDGER_CONNECTIONS" -d"$DURATION" --latency \
+        -s bench/ledger.lua "$BASE" >"$file"
+    s1=$(proc_ticks "$KITH_PID")
+    requests=$(awk '/requests in/ {print $1}' "$file")
+    secs=$(awk '/requests in/ {gsub("s,", "", $4); print $4}' "$file")
+    non2xx=$(awk '/Non-2xx/ {print $NF}' "$file")
+    awk -v r="$requests" -v n="${non2xx:-0}" -v s="$secs" -v st=$((s1 - s0)) -v hz="$HZ" -v c="$LEDGER_CONNECTIONS" '
+        /^ +50%/ {p50 = $2} /^ +99%/ {p99 = $2}
+        END {
+            printf "connections\trequests\tnon2xx\tseconds\tmovements_per_s\tp50\tp99\tserver_cpu_us_per_movement\n"
+            printf "%d\t%d\t%d\t%s\t%.0f\t%s\t%s\t%.0f\n", c, r, n, s, (r - n) / s, p50, p99, (r - n) > 0 ? st / hz * 1e6 / (r - n) : 0
+        }' "$file" >"$OUT/ledger.tsv"
+    awk -F'\t' 'NR == 2 { printf "   %d movements committed at %s req/s (p50 %s, p99 %s), %d refused\n", $2 - $3, $5, $6, $7, $3 }' "$OUT/ledger.tsv"
+}
+ledger_check() { # after the server stopped: the ledger must balance
+    "$KITH" check --db "$DB" >"$OUT/ledger-check.txt" 2>&1 || true
+    echo "== kith check after the ledger run: $(head -3 "$OUT/ledger-check.txt" | tr '\n' ' ')"
+}
+
 # ------------------------------------------------------------------ processes
 PIDS=()            # every server this script started and has not stopped yet
 TMP=""
@@ -391,7 +425,9 @@ seed_kith
 ROUTES=()
 kith_routes
 measure_server kith "$KITH_PID" "$BASE"
+[[ $LEDGER == 1 ]] && ledger_bench
 stop "$KITH_PID"
+[[ $LEDGER == 1 ]] && ledger_check
 echo "kith $STOP_STATUS" >>"$OUT/exit-status.txt"
 echo "== kith stopped (exit status $STOP_STATUS after TERM)"
 
@@ -581,6 +617,19 @@ REL_OUT=${OUT#"$ROOT"/}
         echo "- **Some runs had non-2xx responses or socket errors**: their req/s does not measure successful work."
     fi
     [[ -z $PEER_NOTE ]] || echo "- $PEER_NOTE"
+    if [[ -s $OUT/ledger.tsv ]]; then
+        echo
+        echo "## The credits ledger"
+        echo
+        echo "Committed double-entry movements per second: \`wrk -t$THREADS -c$LEDGER_CONNECTIONS -d$DURATION -s bench/ledger.lua\`,"
+        echo "each request \`POST /v1/credit-gifts\` of 1 credit between two of 64 volunteers seeded with 960 credits each"
+        echo "(\`bench/seed-ledger.py\`), with a unique \`Idempotency-Key\` (stored in the same transaction). Every 201 is one"
+        echo "movement; the server's CPU time is divided by the movements. \`kith check\` afterwards: $(head -1 "$OUT/ledger-check.txt")."
+        echo
+        echo "| connections | movements/s | p50 | p99 | server CPU µs per movement | refused (non-2xx) |"
+        echo "|---:|---:|---:|---:|---:|---:|"
+        awk -F'\t' 'NR == 2 { printf "| %d | %s | %s | %s | %s | %d |\n", $1, $5, $6, $7, $8, $3 }' "$OUT/ledger.tsv"
+    fi
 } >"$SUMMARY"
 mkdir -p "$ROOT/bench/results"
 cp "$SUMMARY" "$ROOT/bench/results/latest.md"

@@ -15,9 +15,10 @@ CREATE TABLE people (
     age_band       TEXT CHECK (age_band IN ('under_18', '18_24', '25_34', '35_44', '45_54', '55_64', '65_74', '75_84', '85_plus')),
     gender         TEXT CHECK (gender IN ('female', 'male', 'non_binary', 'other', 'prefer_not_to_say')),
     roles          TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(roles)),
-    provider_id    TEXT,                    -- the befriending provider whose caseload holds them, if any
+    provider_id    TEXT REFERENCES providers(id),  -- the provider whose caseload holds them (table from 0310)
     notes          TEXT,                    -- coordinators and officers only
     erased_at      TEXT,
+    erasure_reason TEXT,                    -- why, as the officer gave it
     created_at     TEXT NOT NULL,
     updated_at     TEXT NOT NULL,
     version        INTEGER NOT NULL DEFAULT 1,

@@ -41,25 +41,27 @@ enum GroupStore {
 
     // MARK: - Reading
 
+    // Built once: the statement cache is keyed by the SQL text, and hot reads should not
+    // rebuild (and rehash a fresh copy of) a 900-byte string on every call.
+    private static let selectById = "SELECT \(columns) FROM groups g WHERE g.id = ?"
+    private static let selectByExternalId = "SELECT \(columns) FROM groups g WHERE g.external_system = ? AND g.external_id = ?"
+    private static let selectFacets = "SELECT facet, value FROM group_facets WHERE group_id = ? ORDER BY facet, value"
+
     static func find(_ db: Database, id: String) throws -> Group? {
-        guard var group = try db.queryOne("SELECT \(columns) FROM groups g WHERE g.id = ?", [id], group) else { return nil }
+        guard var group = try db.queryOne(selectById, [id], group) else { return nil }
         try attachFacets(db, to: &group)
         return group
     }
 
     static func find(_ db: Database, externalSystem: String, externalId: String) throws -> Group? {
-        guard var group = try db.queryOne("SELECT \(columns) FROM groups g WHERE g.external_system = ? AND g.external_id = ?",
-                                          [externalSystem, externalId], group) else { return nil }
+        guard var group = try db.queryOne(selectByExternalId, [externalSystem, externalId], group) else { return nil }
         try attachFacets(db, to: &group)
         return group
     }
 
     static func attachFacets(_ db: Database, to group: inout Group) throws {
-        var facets: [(String, String)] = []
-        try db.forEach("SELECT facet, value FROM group_facets WHERE group_id = ? ORDER BY facet, value", [group.id]) {
-            facets.append(($0.string(0), $0.string(1)))
-        }
-        for (facet, value) in facets { group.add(facet: facet, value: value) }
+        let id = group.id
+        try db.forEach(selectFacets, [id]) { group.add(facet: $0.string(0), value: $0.string(1)) }
     }
 
     /// Loads the multi-valued fields of many groups with one query.

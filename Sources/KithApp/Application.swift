@@ -4,6 +4,7 @@ import Groups
 import Matching
 import Networks
 import People
+import TimeCredits
 import HTTP1
 import HTTPServer
 import KithCore
@@ -17,8 +18,9 @@ public final class KithApplication: Sendable {
         AreasModule(),
         GroupsModule(),
         NetworksModule(),
-        PeopleModule(holders: [MatchingPersonalData()]),
-        MatchingModule(),
+        PeopleModule(holders: [MatchingPersonalData(), TimeCreditsPersonalData()]),
+        MatchingModule(contactListeners: [ContactCredits()]),
+        TimeCreditsModule(),
     ]
 
     public let configuration: AppConfiguration

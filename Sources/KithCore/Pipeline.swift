@@ -60,12 +60,18 @@ public final class Pipeline: Sendable {
         let rawPath = http.path
         var segments: [Substring] = []
         var decodedPath = ""
-        for raw in rawPath.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
-            guard let decoded = PercentDecoding.decode(raw) else {
-                throw Problem.badRequest("The path has a malformed percent-escape or is not UTF-8.")
+        if rawPath.first == "/", !rawPath.utf8.contains(UInt8(ascii: "%")) {
+            // Nothing escaped (nearly every request): the path is its own decoding.
+            decodedPath = String(rawPath)
+            segments = Array(decodedPath.split(separator: "/", omittingEmptySubsequences: false).dropFirst())
+        } else {
+            for raw in rawPath.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
+                guard let decoded = PercentDecoding.decode(raw) else {
+                    throw Problem.badRequest("The path has a malformed percent-escape or is not UTF-8.")
+                }
+                segments.append(decoded[...])
+                decodedPath += "/" + decoded
             }
-            segments.append(decoded[...])
-            decodedPath += "/" + decoded
         }
         trace.path = decodedPath
         let queryItems: [(name: String, value: String)]
@@ -117,6 +123,11 @@ public final class Pipeline: Sendable {
                           detail: "This route takes bodies of at most \(limit) bytes.")
         }
         let request = Request(http: http, path: decodedPath, parameters: parameters, query: Query(items: queryItems))
+        if http.method == .POST, route.options.requiresIdempotencyKey, http.headers["idempotency-key"] == nil {
+            throw Problem(status: 428, slug: "idempotency-key-required", title: "Idempotency-Key required",
+                          detail: "This request moves credits or money: send an Idempotency-Key header (a unique value, e.g. a UUID) so a retry cannot do it twice.",
+                          errors: [FieldError("Idempotency-Key", "is required")])
+        }
         if http.method == .POST, !route.options.operational, let key = http.headers["idempotency-key"] {
             return try runIdempotently(route, request, key: key, principal: principal, remoteAddress: remoteAddress,
                                        requestId: requestId, now: now)

@@ -74,6 +74,15 @@ public struct Query: Sendable {
         return value
     }
 
+    /// A calendar date, `YYYY-MM-DD`.
+    public func date(_ name: String) throws -> String? {
+        guard let text = string(name) else { return nil }
+        guard text.utf8.count == 10, Timestamp(date: text) != nil else {
+            throw Problem.badRequest("Query parameter \(name) must be a date as YYYY-MM-DD.", errors: [FieldError(name, "must be a date as YYYY-MM-DD")])
+        }
+        return text
+    }
+
     public func oneOf(_ name: String, _ allowed: [String]) throws -> String? {
         guard let text = string(name) else { return nil }
         guard allowed.contains(text) else {

@@ -41,13 +41,17 @@ public struct RouteOptions: Sendable {
     public var responseHoldsSecret = false
     /// A smaller body limit than the server's, for routes anyone may post to (413 beyond it).
     public var maxBodyBytes: Int?
+    /// A POST that moves value (a ledger write) must carry an `Idempotency-Key`, so a retry
+    /// after a lost response can never do it twice (428 without one).
+    public var requiresIdempotencyKey = false
 
     public init(operational: Bool = false, extraRateLimit: RateLimitRule? = nil, maxBodyBytes: Int? = nil,
-                responseHoldsSecret: Bool = false) {
+                responseHoldsSecret: Bool = false, requiresIdempotencyKey: Bool = false) {
         self.operational = operational
         self.extraRateLimit = extraRateLimit
         self.maxBodyBytes = maxBodyBytes
         self.responseHoldsSecret = responseHoldsSecret
+        self.requiresIdempotencyKey = requiresIdempotencyKey
     }
 }
 

@@ -39,6 +39,20 @@ enum MatchAccess {
         throw Problem.notFound("No match \(id).")
     }
 
+    /// A person whose record the caller may see, or whose case they run: a coordinator runs the
+    /// case of anyone referred to its provider, even someone in another caseload. 404 otherwise;
+    /// with `changing`, 409 for an erased person.
+    static func person(_ db: Database, id: String, for principal: Principal?, changing: Bool = false) throws -> Person {
+        guard let person = try PeopleDirectory.find(db, id: id) else { throw Problem.notFound("No person \(id).") }
+        let runsCase = try PeopleAccess.canSeeFull(principal, person, db: db) && !PeopleAccess.isSelf(principal, person)
+            || PeopleAccess.coordinatorProvider(principal).map { provider in
+                try db.scalarInt("SELECT count(*) FROM referrals WHERE person_id = ? AND provider_id = ?", [id, provider]) ?? 0 > 0
+            } ?? false
+        guard runsCase else { throw Problem.notFound("No person \(id).") }
+        if changing, person.erasedAt != nil { throw Problem.conflict("Person \(id) has been erased.") }
+        return person
+    }
+
     static func referral(_ db: Database, id: String, for principal: Principal?) throws -> Referral {
         guard let referral = try MatchStore.findReferral(db, id: id),
               try runs(principal, providerId: referral.providerId, personId: referral.personId, db: db) else {

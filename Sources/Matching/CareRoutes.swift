@@ -27,8 +27,7 @@ enum CareRoutes {
         try input.finish()
         guard let scheme, let measure, let stage, let score else { throw Problem.internalError() }
         let json = try context.write { tx -> JSON in
-            let person = try PeopleAccess.require(tx.db, id: request.parameter("id"), for: context.principal)
-            guard !PeopleAccess.isSelf(context.principal, person) else { throw Problem.forbidden("Outcomes are recorded by coordinators.") }
+            let person = try MatchAccess.person(tx.db, id: request.parameter("id"), for: context.principal, changing: true)
             if let matchId {
                 guard let match = try MatchStore.findMatch(tx.db, id: matchId), match.personId == person.id else {
                     throw Problem.invalid("match_id", "is not a match of this person")
@@ -56,7 +55,7 @@ enum CareRoutes {
     @Sendable static func listOutcomes(_ request: Request, _ context: RequestContext) throws -> Response {
         try request.query.allowOnly([])
         let rows = try context.read { db -> [JSON] in
-            let person = try PeopleAccess.require(db, id: request.parameter("id"), for: context.principal)
+            let person = try MatchAccess.person(db, id: request.parameter("id"), for: context.principal)
             return try db.query("""
                 SELECT id, scheme, match_id, measure, stage, score, measured_on FROM outcomes WHERE person_id = ? ORDER BY measured_on, id
                 """, [person.id]) {
@@ -77,7 +76,7 @@ enum CareRoutes {
         let sent = input.bool("sent") ?? false
         try input.finish()
         let json = try context.write { tx -> JSON in
-            let person = try PeopleAccess.require(tx.db, id: request.parameter("id"), for: context.principal)
+            let person = try MatchAccess.person(tx.db, id: request.parameter("id"), for: context.principal, changing: true)
             guard person.roles.contains("new_arrival") else { throw Problem.conflict("Welcome packs are for new arrivals.") }
             guard let area = areaId ?? person.areaId else { throw Problem.invalid("area_id", "is required: the person has no area") }
             guard try Areas.find(tx.db, id: area) != nil else { throw Problem.invalid("area_id", "is not an area") }
@@ -128,6 +127,10 @@ enum CareRoutes {
             if context.principal?.role == .coordinator, PeopleAccess.coordinatorProvider(context.principal) != providerId {
                 throw Problem.forbidden("A coordinator records its own provider's sessions.")
             }
+            if context.principal?.role != .coordinator, context.principal?.scope != nil,
+               try !Areas.scopeAllows(context.principal, areaId: provider["area_id"]?.stringValue, db: tx.db) {
+                throw Problem.forbidden("This provider works outside the areas this key may use.")
+            }
             let id = Identifier.make("gss", at: tx.now)
             let counts: JSON = ["volunteers": .object(volunteers), "older_people": .object(older)]
             try tx.db.run("""
@@ -159,15 +162,17 @@ enum CareRoutes {
         let to = try request.query.timestamp("to")
         let after = try page.afterStrings()
         let rows = try context.read { db -> [JSON] in
-            let own = PeopleAccess.coordinatorProvider(context.principal)
-            if context.principal?.role == .coordinator && own == nil { return [] }
+            let scope = try MatchAccess.listScope(context.principal, db: db)
+            guard !scope.nothing else { return [] }
+            // Staff limited to an area see the sessions of providers working there.
             return try db.query("""
                 SELECT id, provider_id, title, held_at, place, attendance FROM group_sessions
                 WHERE (?1 IS NULL OR provider_id = ?1) AND (?2 IS NULL OR held_at >= ?2) AND (?3 IS NULL OR held_at < ?3)
                   AND (?4 IS NULL OR (held_at, id) > (?4, ?5)) AND (?7 IS NULL OR updated_at >= ?7)
+                  AND (?8 IS NULL OR provider_id IN (SELECT p.id FROM providers p JOIN areas a ON a.id = p.area_id WHERE substr(a.path, 1, length(?8)) = ?8))
                 ORDER BY held_at, id LIMIT ?6
-                """, [own ?? request.query.string("provider"), from?.rfc3339, to?.rfc3339, after?.first, after?.last, page.fetchLimit,
-                      page.updatedSince?.rfc3339]) {
+                """, [scope.provider ?? request.query.string("provider"), from?.rfc3339, to?.rfc3339, after?.first, after?.last, page.fetchLimit,
+                      page.updatedSince?.rfc3339, scope.areaPath]) {
                 sessionJSON(id: $0.string(0), provider: $0.string(1), title: $0.string(2), heldAt: $0.string(3), place: $0.optionalString(4),
                             attendance: (try? JSON.parse($0.string(5))) ?? .object([]))
             }
@@ -188,8 +193,7 @@ enum CareRoutes {
         try input.finish()
         guard let agency, let reason else { throw Problem.internalError() }
         let json = try context.write { tx -> JSON in
-            let person = try PeopleAccess.require(tx.db, id: request.parameter("id"), for: context.principal)
-            guard !PeopleAccess.isSelf(context.principal, person) else { throw Problem.forbidden("Coordinators record onward referrals.") }
+            let person = try MatchAccess.person(tx.db, id: request.parameter("id"), for: context.principal, changing: true)
             let id = Identifier.make("onr", at: tx.now)
             try tx.db.run("""
                 INSERT INTO onward_referrals(id, person_id, agency, reason, referred_on, recorded_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -204,7 +208,7 @@ enum CareRoutes {
     @Sendable static func listOnward(_ request: Request, _ context: RequestContext) throws -> Response {
         try request.query.allowOnly([])
         let rows = try context.read { db -> [JSON] in
-            let person = try PeopleAccess.require(db, id: request.parameter("id"), for: context.principal)
+            let person = try MatchAccess.person(db, id: request.parameter("id"), for: context.principal)
             return try db.query("SELECT id, agency, reason, referred_on, created_at FROM onward_referrals WHERE person_id = ? ORDER BY referred_on, id",
                                 [person.id]) {
                 ["id": .string($0.string(0)), "person_id": .string(person.id), "agency": .string($0.string(1)), "reason": .string($0.string(2)),

@@ -6,13 +6,15 @@ import SQLiteStore
 public struct MatchingPersonalData: PersonalDataHolder {
     public init() {}
 
-    public func export(_ db: Database, personId: String) throws -> [(String, JSON)] {
+    /// Contact notes are the coordinators' notes about the person matched (referred), so a
+    /// volunteer's export leaves out notes about the people they visited.
+    public func export(_ db: Database, personId: String, now: Timestamp) throws -> [(String, JSON)] {
         let referrals = try db.query("SELECT \(MatchStore.referralColumns) FROM referrals WHERE person_id = ? ORDER BY created_at", [personId],
-                                     MatchStore.referral).map { $0.json(person: nil, today: Timestamp(millisecondsSinceEpoch: 0)) }
+                                     MatchStore.referral).map { $0.json(person: nil, today: now) }
         let matches = try db.query("SELECT \(MatchStore.matchColumns) FROM matches WHERE person_id = ?1 OR volunteer_id = ?1 ORDER BY created_at",
                                    [personId], MatchStore.match).map { $0.json(person: nil, volunteer: nil) }
         let contacts = try db.query("""
-            SELECT c.id, c.match_id, c.happened_at, c.minutes, c.kind, c.note FROM contacts c JOIN matches m ON m.id = c.match_id
+            SELECT c.id, c.match_id, c.happened_at, c.minutes, c.kind, CASE WHEN m.person_id = ?1 THEN c.note END FROM contacts c JOIN matches m ON m.id = c.match_id
             WHERE m.person_id = ?1 OR m.volunteer_id = ?1 ORDER BY c.happened_at
             """, [personId]) { row -> JSON in ["id": .string(row.string(0)), "match_id": .string(row.string(1)), "happened_at": .string(row.string(2)),
                                 "minutes": .int(row.int(3)), "kind": .string(row.string(4)), "note": JSON(row.optionalString(5))] }

@@ -86,14 +86,22 @@ enum MatchRoutes {
                     match.status = match.activeAt == nil ? "introduced" : "active"; match.pausedAt = nil
                 case (.end, "proposed"), (.end, "introduced"), (.end, "active"), (.end, "paused"):
                     match.status = "ended"; match.endedAt = now; match.endReason = reason
-                    if rematch, var referral = try MatchStore.findReferral(tx.db, id: match.referralId) {
-                        referral.status = "waiting"
-                        referral.waitingSince = now
-                        referral.matchedAt = nil
+                    // The referral waits again for a new match, or is closed with the ending.
+                    if var referral = try MatchStore.findReferral(tx.db, id: match.referralId), referral.status == "matched" {
+                        if rematch {
+                            referral.status = "waiting"
+                            referral.waitingSince = now
+                            referral.matchedAt = nil
+                        } else {
+                            referral.status = "closed"
+                            referral.closedAt = now
+                            referral.closeReason = "match ended: \(reason ?? "other")"
+                        }
                         referral.updatedAt = now
                         referral.version += 1
                         try MatchStore.saveReferral(tx, referral, isNew: false)
-                        try tx.audit("reopen", "referral", referral.id, changes: ["status", "waiting_since"])
+                        try tx.audit(rematch ? "reopen" : "close", "referral", referral.id,
+                                     changes: rematch ? ["status", "waiting_since"] : ["status", "close_reason"])
                     }
                 default:
                     throw Problem.conflict("A \(current.status) match cannot be \(transition == .end ? "ended" : transition.rawValue + "d").")
@@ -115,7 +123,7 @@ enum MatchRoutes {
 
     /// `POST /v1/matches/{id}/contacts`: a visit, call or meeting. The volunteer logs their own;
     /// the short note is read only by coordinators and officers.
-    @Sendable static func logContact(_ request: Request, _ context: RequestContext) throws -> Response {
+    static func logContact(_ request: Request, _ context: RequestContext, listeners: [any ContactListener]) throws -> Response {
         let input = try Input.object(from: request)
         let happenedAt = input.timestamp("happened_at", required: true)
         let minutes = input.int("minutes", required: true, in: 1...1440)
@@ -135,6 +143,9 @@ enum MatchRoutes {
                 INSERT INTO contacts(id, match_id, happened_at, minutes, kind, topics, note, recorded_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [id, match.id, happenedAt.rfc3339, minutes, kind, JSON(topics).encodedString(), note, context.principal?.keyId, tx.now.rfc3339])
             try tx.audit("create", "contact", id, changes: ["happened_at", "minutes", "kind", "topics", "note"])
+            let logged = LoggedContact(id: id, matchId: match.id, scheme: match.scheme, volunteerId: match.volunteerId, minutes: minutes,
+                                       happenedAt: happenedAt)
+            for listener in listeners { try listener.contactLogged(tx, logged) }
             return ["id": .string(id), "match_id": .string(match.id), "happened_at": .string(happenedAt.rfc3339), "minutes": .int(minutes),
                     "kind": .string(kind), "topics": JSON(topics), "created_at": .string(tx.now.rfc3339)]
         }
@@ -230,7 +241,6 @@ enum MatchRoutes {
         let input = try Input.object(from: request)
         let status = input.choice("status", from: ["open", "investigating", "closed"])
         let outcome = input.text("outcome", maxLength: 5000)
-        if status == "closed" && outcome == nil { input.fail("outcome", "is required to close a concern") }
         try input.finish()
         let concern = try context.write { tx -> JSON in
             guard let current = try tx.db.queryOne("""
@@ -241,9 +251,15 @@ enum MatchRoutes {
                 throw Problem.notFound("No concern \(request.parameter("id")).")
             }
             try ETag.check(request, currentVersion: current["version"]?.intValue ?? 0)
+            if status == "closed", outcome == nil, current["outcome"]?.stringValue == nil {
+                throw Problem.validation([FieldError("outcome", "is required to close a concern")])
+            }
+            let changes = [("status", status.map { $0 != current["status"]?.stringValue } ?? false),
+                           ("outcome", outcome.map { $0 != current["outcome"]?.stringValue } ?? false)].filter(\.1).map(\.0)
+            guard !changes.isEmpty else { return current }
             try tx.db.run("UPDATE concerns SET status = coalesce(?, status), outcome = coalesce(?, outcome), updated_at = ?, version = version + 1 WHERE id = ?",
                           [status, outcome, tx.now.rfc3339, request.parameter("id")])
-            try tx.audit("update", "concern", request.parameter("id"), changes: [status != nil ? "status" : nil, outcome != nil ? "outcome" : nil].compactMap { $0 })
+            try tx.audit("update", "concern", request.parameter("id"), changes: changes)
             return try tx.db.queryOne("""
                 SELECT id, match_id, raised_at, raised_by, category, description, status, outcome, paused_match, updated_at, version
                 FROM concerns WHERE id = ?

@@ -54,7 +54,7 @@ enum ReferralRoutes {
                     throw Problem.invalid("person_id", "is not a person you can refer")
                 }
                 person = found
-                try PeopleDirectory.addRole(tx, personId: person.id, role: role)
+                try PeopleDirectory.addRole(tx, personId: person.id, role: role, provider: provider)
             } else { throw Problem.internalError() }
             if schemeId == "fan", try tx.db.scalarInt("SELECT count(*) FROM referrals WHERE person_id = ? AND scheme = 'fan' AND status <> 'closed'",
                                                        [person.id]) ?? 0 > 0 {
@@ -168,7 +168,10 @@ enum ReferralRoutes {
         try input.finish()
         guard let referralId, let volunteerId else { throw Problem.internalError() }
         let match = try context.write { tx -> Match in
-            var referral = try MatchAccess.referral(tx.db, id: referralId, for: context.principal)
+            guard var referral = try MatchStore.findReferral(tx.db, id: referralId),
+                  try MatchAccess.runs(context.principal, providerId: referral.providerId, personId: referral.personId, db: tx.db) else {
+                throw Problem.invalid("referral_id", "is not a referral you run")
+            }
             guard referral.status == "waiting" else { throw Problem.conflict("Referral \(referral.id) is \(referral.status), not waiting.") }
             let scheme = try MatchStore.requireScheme(tx.db, referral.scheme)
             let (candidates, excluded) = try Engine.evaluate(tx.db, referral: referral, scheme: scheme, today: tx.now.date)

@@ -6,8 +6,11 @@ import SQLiteStore
 /// `GET /v1/schemes/{scheme}/report?month=YYYY-MM&area=&provider=`: per scheme, area and provider:
 /// people waiting and for how long, active matches, contacts and hours in the month, matches ended
 /// and why, time to match against the target, outcome changes, and volunteers whose checks run out
-/// within 30 days. Counts only.
+/// within 30 days. Counts only; for viewers (programme boards, evaluators) a count from 1 to 4,
+/// and any average over so few people, is withheld (`null`) so no figure points at a person.
 enum Reports {
+    static let suppressionThreshold = 5
+
     @Sendable static func report(_ request: Request, _ context: RequestContext) throws -> Response {
         try request.query.allowOnly(["month", "area", "provider"])
         let month = request.query.string("month") ?? String(context.now.date.prefix(7))
@@ -16,8 +19,12 @@ enum Reports {
             throw Problem.badRequest("month must be YYYY-MM.", errors: [FieldError("month", "must be YYYY-MM")])
         }
         let next = Timestamp(date: nextMonth(month) + "-01") ?? start
+        let exact = context.principal?.role != .viewer
+        /// `value`, unless it rests on a count too small to show.
+        func shown(_ count: Int, _ value: JSON) -> JSON { exact || count == 0 || count >= suppressionThreshold ? value : .null }
         return try context.read { db in
             let scheme = try MatchStore.requireScheme(db, request.parameter("scheme"))
+            var areaId = context.principal?.scope?.kind == .area ? context.principal?.scope?.id : nil
             var provider = request.query.string("provider")
             var areaPath: String?
             if let own = PeopleAccess.coordinatorProvider(context.principal) { provider = own }
@@ -30,6 +37,7 @@ enum Reports {
                 guard let path = try Areas.subtreePath(db, id: area) else { throw Problem.badRequest("There is no area \(area).") }
                 if let limit = areaPath, !path.hasPrefix(limit) { throw Problem.forbidden("Area \(area) is outside this key's scope.") }
                 areaPath = path
+                areaId = area
             }
             let inScope = """
                 (?2 IS NULL OR x.provider_id = ?2)
@@ -43,8 +51,10 @@ enum Reports {
                        sum(julianday(?4) - julianday(x.waiting_since) > ?5)
                 FROM referrals x WHERE x.scheme = ?1 AND x.status = 'waiting' AND \(inScope)
                 """, base + [now, scheme.matchTargetDays]) {
-                waiting = ["people": .int($0.int(0)), "average_days": .int(Int(($0.optionalDouble(1) ?? 0).rounded())),
-                           "longest_days": .int(Int($0.optionalDouble(2) ?? 0)), "over_target": .int($0.optionalInt(3) ?? 0),
+                let people = $0.int(0)
+                waiting = ["people": shown(people, .int(people)), "average_days": shown(people, .int(Int(($0.optionalDouble(1) ?? 0).rounded()))),
+                           "longest_days": shown(people, .int(Int($0.optionalDouble(2) ?? 0))),
+                           "over_target": shown(people, shown($0.optionalInt(3) ?? 0, .int($0.optionalInt(3) ?? 0))),
                            "target_days": .int(scheme.matchTargetDays)]
             }
             let active = try db.scalarInt("SELECT count(*) FROM matches x WHERE x.scheme = ?1 AND x.status = 'active' AND \(inScope)", base) ?? 0
@@ -53,13 +63,14 @@ enum Reports {
                 SELECT count(*), coalesce(sum(c.minutes), 0) FROM contacts c JOIN matches x ON x.id = c.match_id
                 WHERE x.scheme = ?1 AND \(inScope) AND c.happened_at >= ?4 AND c.happened_at < ?5
                 """, base + [start.rfc3339, next.rfc3339]) {
-                contacts = ["count": .int($0.int(0)), "hours": .double((Double($0.int(1)) / 6).rounded() / 10)]
+                let count = $0.int(0)
+                contacts = ["count": shown(count, .int(count)), "hours": shown(count, .double((Double($0.int(1)) / 6).rounded() / 10))]
             }
             var ended: [(String, JSON)] = []
             try db.forEach("""
                 SELECT x.end_reason, count(*) FROM matches x WHERE x.scheme = ?1 AND \(inScope) AND x.ended_at >= ?4 AND x.ended_at < ?5
                 GROUP BY x.end_reason ORDER BY x.end_reason
-                """, base + [start.rfc3339, next.rfc3339]) { ended.append(($0.string(0), .int($0.int(1)))) }
+                """, base + [start.rfc3339, next.rfc3339]) { ended.append(($0.string(0), shown($0.int(1), .int($0.int(1))))) }
             var timeToMatch: JSON = .null
             try db.forEach("""
                 SELECT count(*), avg(julianday(x.proposed_at) - julianday(r.waiting_since)),
@@ -67,8 +78,10 @@ enum Reports {
                 FROM matches x JOIN referrals r ON r.id = x.referral_id
                 WHERE x.scheme = ?1 AND \(inScope) AND x.proposed_at >= ?4 AND x.proposed_at < ?5
                 """, base + [start.rfc3339, next.rfc3339, scheme.matchTargetDays]) {
-                timeToMatch = ["matches": .int($0.int(0)), "average_days": .double((($0.optionalDouble(1) ?? 0) * 10).rounded() / 10),
-                               "within_target": .int($0.optionalInt(2) ?? 0)]
+                let matches = $0.int(0)
+                timeToMatch = ["matches": shown(matches, .int(matches)),
+                               "average_days": shown(matches, .double((($0.optionalDouble(1) ?? 0) * 10).rounded() / 10)),
+                               "within_target": shown(matches, shown($0.optionalInt(2) ?? 0, .int($0.optionalInt(2) ?? 0)))]
             }
             // Outcome change: each person's first score against their latest, per measure.
             var outcomes: [JSON] = []
@@ -80,17 +93,18 @@ enum Reports {
                                                      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS last_score,
                            count(*) OVER (PARTITION BY o.person_id, o.measure) AS n
                     FROM outcomes o WHERE o.scheme = ?1 AND o.measured_on < ?4
-                      AND (?2 IS NULL OR o.person_id IN (SELECT p.id FROM people p WHERE p.provider_id = ?2))
+                      AND (?2 IS NULL OR o.person_id IN (SELECT r.person_id FROM referrals r WHERE r.scheme = ?1 AND r.provider_id = ?2))
                       AND (?3 IS NULL OR o.person_id IN (SELECT p.id FROM people p JOIN areas a ON a.id = p.area_id WHERE substr(a.path, 1, length(?3)) = ?3))
                 )
                 SELECT measure, count(DISTINCT person_id), avg(first_score), avg(last_score) FROM
                     (SELECT DISTINCT person_id, measure, first_score, last_score FROM scored WHERE n > 1)
                 GROUP BY measure ORDER BY measure
                 """, base + [next.date]) {
-                let first = $0.double(2), last = $0.double(3)
-                outcomes.append(["measure": .string($0.string(0)), "people": .int($0.int(1)),
-                                 "average_first": .double((first * 10).rounded() / 10), "average_latest": .double((last * 10).rounded() / 10),
-                                 "average_change": .double(((last - first) * 10).rounded() / 10)])
+                let first = $0.double(2), last = $0.double(3), people = $0.int(1)
+                outcomes.append(["measure": .string($0.string(0)), "people": shown(people, .int(people)),
+                                 "average_first": shown(people, .double((first * 10).rounded() / 10)),
+                                 "average_latest": shown(people, .double((last * 10).rounded() / 10)),
+                                 "average_change": shown(people, .double(((last - first) * 10).rounded() / 10))])
             }
             let expiring = try db.scalarInt("""
                 SELECT count(DISTINCT c.person_id) FROM volunteer_checks c JOIN volunteer_offers v ON v.person_id = c.person_id AND v.scheme = ?1
@@ -98,9 +112,11 @@ enum Reports {
                   AND (?3 IS NULL OR c.person_id IN (SELECT p.id FROM people p JOIN areas a ON a.id = p.area_id WHERE substr(a.path, 1, length(?3)) = ?3))
                 """, base + [context.now.adding(seconds: 30 * 86_400).date]) ?? 0
             return .json([
-                "scheme": .string(scheme.id), "month": .string(month), "provider": JSON(provider), "area_path": JSON(areaPath),
-                "waiting": waiting, "active_matches": .int(active), "contacts": contacts, "ended": .object(ended),
-                "time_to_match": timeToMatch, "outcomes": .array(outcomes), "volunteers_with_checks_expiring": .int(expiring),
+                "scheme": .string(scheme.id), "month": .string(month), "provider": JSON(provider), "area": JSON(areaId),
+                "waiting": waiting, "active_matches": shown(active, .int(active)), "contacts": contacts, "ended": .object(ended),
+                "time_to_match": timeToMatch, "outcomes": .array(outcomes),
+                "volunteers_with_checks_expiring": shown(expiring, .int(expiring)),
+                "suppression_threshold": exact ? .null : .int(suppressionThreshold),
             ])
         }
     }

@@ -3,7 +3,10 @@ import KithCore
 /// The matching engine's routes, for the FAN buddy scheme and Befriending alike.
 public struct MatchingModule: KithModule {
     public let name = "matching"
-    public init() {}
+    let contactListeners: [any ContactListener]
+
+    /// `contactListeners`: other modules that act on each logged contact.
+    public init(contactListeners: [any ContactListener] = []) { self.contactListeners = contactListeners }
 
     static let staff: Access = .only(.admin, .officer, .coordinator)
     static let withVolunteers: Access = .only(.admin, .officer, .coordinator, .volunteer)
@@ -14,6 +17,7 @@ public struct MatchingModule: KithModule {
         router.get("/v1/schemes/{scheme}/report", .only(.admin, .officer, .coordinator, .viewer), Reports.report)
         router.get("/v1/providers", Self.staff, SetupRoutes.listProviders)
         router.post("/v1/providers", .only(.admin, .officer), SetupRoutes.createProvider)
+        router.get("/v1/providers/{id}", Self.staff, SetupRoutes.showProvider)
         router.get("/v1/people/{id}/offers", Self.withVolunteers, SetupRoutes.listOffers)
         router.put("/v1/people/{id}/offers/{scheme}", Self.withVolunteers, SetupRoutes.setOffer)
 
@@ -34,7 +38,10 @@ public struct MatchingModule: KithModule {
         router.post("/v1/matches/{id}/resume", Self.staff, MatchRoutes.transition(.resume))
         router.post("/v1/matches/{id}/end", Self.staff, MatchRoutes.transition(.end))
         router.get("/v1/matches/{id}/contacts", Self.withVolunteers, MatchRoutes.listContacts)
-        router.post("/v1/matches/{id}/contacts", Self.withVolunteers, MatchRoutes.logContact)
+        let listeners = contactListeners
+        router.post("/v1/matches/{id}/contacts", Self.withVolunteers) { request, context in
+            try MatchRoutes.logContact(request, context, listeners: listeners)
+        }
         router.post("/v1/matches/{id}/concerns", Self.withVolunteers, MatchRoutes.raiseConcern)
         router.get("/v1/concerns", Self.staff, MatchRoutes.listConcerns)
         router.patch("/v1/concerns/{id}", Self.staff, MatchRoutes.updateConcern)

@@ -24,24 +24,39 @@ enum SetupRoutes {
             let kind = c.choice("kind", from: Check.kinds, required: true)
             let detail = c.string("detail", required: true, maxLength: 60)
             guard let kind, let detail else { return nil }
-            return (kind: kind, detail: detail)
+            // A detail no check can have would silently bar every volunteer.
+            switch kind {
+            case "dbs" where !Check.dbsLevels.contains(detail):
+                c.fail("detail", "must be a DBS level: \(Check.dbsLevels.joined(separator: ", "))"); return nil
+            case "reference" where detail != "any":
+                c.fail("detail", "must be any: a reference requirement means two clear references"); return nil
+            default:
+                return (kind: kind, detail: detail)
+            }
         }
         try input.finish()
         let scheme = try context.write { tx -> Scheme in
-            var scheme = try MatchStore.requireScheme(tx.db, request.parameter("scheme"))
-            try ETag.check(request, currentVersion: scheme.version)
+            let current = try MatchStore.requireScheme(tx.db, request.parameter("scheme"))
+            try ETag.check(request, currentVersion: current.version)
+            var scheme = current
             if let capacity { scheme.defaultCapacity = capacity }
             if let missed { scheme.missedContactDays = missed }
             if let target { scheme.matchTargetDays = target }
             if let review { scheme.reviewIntervalDays = review }
             if let checks { scheme.requiredChecks = checks }
+            let changes = [("default_capacity", scheme.defaultCapacity != current.defaultCapacity),
+                           ("missed_contact_days", scheme.missedContactDays != current.missedContactDays),
+                           ("match_target_days", scheme.matchTargetDays != current.matchTargetDays),
+                           ("review_interval_days", scheme.reviewIntervalDays != current.reviewIntervalDays),
+                           ("required_checks", !scheme.requiredChecks.elementsEqual(current.requiredChecks) { $0 == $1 })].filter(\.1).map(\.0)
+            guard !changes.isEmpty else { return current }
             try tx.db.run("""
                 UPDATE schemes SET required_checks = ?, default_capacity = ?, missed_contact_days = ?, match_target_days = ?,
                     review_interval_days = ?, updated_at = ?, version = version + 1 WHERE id = ?
                 """, [JSON.array(scheme.requiredChecks.map { ["kind": .string($0.kind), "detail": .string($0.detail)] }).encodedString(),
                       scheme.defaultCapacity, scheme.missedContactDays, scheme.matchTargetDays, scheme.reviewIntervalDays,
                       tx.now.rfc3339, scheme.id])
-            try tx.audit("update", "scheme", scheme.id, changes: ["settings"])
+            try tx.audit("update", "scheme", scheme.id, changes: changes)
             return try MatchStore.requireScheme(tx.db, scheme.id)
         }
         return .resource(scheme.json, version: scheme.version)
@@ -60,6 +75,14 @@ enum SetupRoutes {
         }
         let (items, next) = page.page(rows) { [$0["name"] ?? .null, $0["id"] ?? .null] }
         return .page(items, nextCursor: next)
+    }
+
+    @Sendable static func showProvider(_ request: Request, _ context: RequestContext) throws -> Response {
+        try request.query.allowOnly([])
+        guard let provider = try context.read({ db in try MatchStore.provider(db, id: request.parameter("id")) }) else {
+            throw Problem.notFound("No provider \(request.parameter("id")).")
+        }
+        return .resource(provider, version: provider["version"]?.intValue ?? 1)
     }
 
     @Sendable static func createProvider(_ request: Request, _ context: RequestContext) throws -> Response {
@@ -106,20 +129,23 @@ enum SetupRoutes {
         let active = input.bool("active") ?? true
         try input.finish()
         let offer = try context.write { tx -> MatchStore.Offer in
-            let person = try PeopleAccess.require(tx.db, id: request.parameter("id"), for: context.principal)
-            guard person.roles.contains("volunteer"), person.erasedAt == nil else { throw Problem.conflict("Person \(person.id) is not a volunteer.") }
+            let person = try PeopleAccess.requireActive(tx.db, id: request.parameter("id"), for: context.principal)
+            guard person.roles.contains("volunteer") else { throw Problem.conflict("Person \(person.id) is not a volunteer.") }
             let scheme = try MatchStore.requireScheme(tx.db, request.parameter("scheme"))
+            let existing = try MatchStore.offers(tx.db, personId: person.id).first { $0.scheme == scheme.id }
             var provider = providerId
             if let own = PeopleAccess.coordinatorProvider(context.principal) {
                 if let providerId, providerId != own { throw Problem.invalid("provider_id", "must be your own provider, \(own)") }
                 provider = own
+            } else if PeopleAccess.isSelf(context.principal, person), let providerId, providerId != existing?.providerId {
+                // Which caseload a volunteer joins is for the provider's coordinator or an officer.
+                throw Problem.invalid("provider_id", "is set by a coordinator or an officer")
             }
             if let provider {
                 guard let found = try MatchStore.provider(tx.db, id: provider), found["scheme"]?.stringValue == scheme.id else {
                     throw Problem.invalid("provider_id", "is not a provider of the \(scheme.id) scheme")
                 }
             }
-            let existing = try MatchStore.offers(tx.db, personId: person.id).first { $0.scheme == scheme.id }
             try ETag.check(request, currentVersion: existing?.version ?? 0)
             let offer = MatchStore.Offer(personId: person.id, scheme: scheme.id, providerId: provider ?? existing?.providerId,
                                          capacity: capacity ?? existing?.capacity ?? scheme.defaultCapacity, interests: interests,

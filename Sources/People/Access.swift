@@ -31,6 +31,18 @@ public enum PeopleAccess {
         principal?.role == .volunteer && principal?.scope == Scope(kind: .person, id: person.id)
     }
 
+    /// The view of a record the caller may see in full: their own, or the staff's.
+    public static func view(_ principal: Principal?, _ person: Person) -> Person.View {
+        isSelf(principal, person) ? .own : .full
+    }
+
+    /// As `require`, for changes: an erased person takes no new personal data (409).
+    public static func requireActive(_ db: Database, id: String, for principal: Principal?) throws -> Person {
+        let person = try require(db, id: id, for: principal)
+        guard person.erasedAt == nil else { throw Problem.conflict("Person \(person.id) has been erased.") }
+        return person
+    }
+
     /// The coordinator's provider, when the caller is a coordinator.
     public static func coordinatorProvider(_ principal: Principal?) -> String? {
         guard principal?.role == .coordinator, let scope = principal?.scope, scope.kind == .organisation else { return nil }
@@ -74,16 +86,26 @@ public enum PeopleDirectory {
         try PeopleRoutes.insert(tx, draft, principal: principal)
     }
 
-    /// Adds a role to a person (e.g. `befriendee` when referred).
-    public static func addRole(_ tx: Transaction, personId: String, role: String) throws {
-        guard var person = try PeopleStore.find(tx.db, id: personId), !person.roles.contains(role) else { return }
+    /// Adds a role to a person (e.g. `befriendee` when referred) and, when they are in no
+    /// caseload yet, puts them in `provider`'s.
+    public static func addRole(_ tx: Transaction, personId: String, role: String, provider: String? = nil) throws {
+        guard var person = try PeopleStore.find(tx.db, id: personId) else { return }
         let before = person
-        person.roles.append(role)
-        person.roles.sort()
+        var changes: [String] = []
+        if !person.roles.contains(role) {
+            person.roles.append(role)
+            person.roles.sort()
+            changes.append("roles")
+        }
+        if person.providerId == nil, let provider {
+            person.providerId = provider
+            changes.append("provider_id")
+        }
+        guard !changes.isEmpty else { return }
         person.updatedAt = tx.now.rfc3339
         person.version = before.version + 1
         try PeopleStore.save(tx, person, isNew: false)
-        try tx.audit("update", "person", personId, changes: ["roles"])
+        try tx.audit("update", "person", personId, changes: changes)
     }
 }
 
@@ -91,7 +113,7 @@ public enum PeopleDirectory {
 /// erases what it holds when a person is erased. Modules are handed to `PeopleModule` by the app.
 public protocol PersonalDataHolder: Sendable {
     /// Sections of the subject access export: (name, JSON).
-    func export(_ db: Database, personId: String) throws -> [(String, JSON)]
+    func export(_ db: Database, personId: String, now: Timestamp) throws -> [(String, JSON)]
     /// A reason erasure must wait (e.g. an open safeguarding concern), or nil.
     func erasureBlocked(_ db: Database, personId: String) throws -> String?
     /// Removes personal content, keeping anonymous counts; returns what it erased.

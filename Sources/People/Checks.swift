@@ -27,7 +27,7 @@ enum CheckRoutes {
         try input.finish()
         guard let kind, let detail else { throw Problem.internalError() }
         let check = try context.write { tx -> Check in
-            let person = try PeopleAccess.require(tx.db, id: request.parameter("id"), for: context.principal)
+            let person = try PeopleAccess.requireActive(tx.db, id: request.parameter("id"), for: context.principal)
             guard person.roles.contains("volunteer") else { throw Problem.conflict("Person \(person.id) is not a volunteer.") }
             let now = tx.now.rfc3339
             let check = Check(id: Identifier.make("chk", at: tx.now), personId: person.id, kind: kind, detail: detail, status: status,
@@ -48,7 +48,7 @@ enum CheckRoutes {
         let certificate = input.string("certificate", maxLength: 30)
         try input.finish()
         let check = try context.write { tx -> Check in
-            let person = try PeopleAccess.require(tx.db, id: request.parameter("id"), for: context.principal)
+            let person = try PeopleAccess.requireActive(tx.db, id: request.parameter("id"), for: context.principal)
             guard let current = try PeopleStore.checks(tx.db, personId: person.id).first(where: { $0.id == request.parameter("check") }) else {
                 throw Problem.notFound("No check \(request.parameter("check")) for this person.")
             }
@@ -94,11 +94,11 @@ enum CheckRoutes {
                 WHERE c.status = 'clear' AND c.expires_on IS NOT NULL AND c.expires_on <= ?1 AND p.erased_at IS NULL
                   AND (?2 IS NULL OR p.provider_id = ?2)
                   AND (?3 IS NULL OR p.area_id IN (SELECT id FROM areas WHERE substr(path, 1, length(?3)) = ?3))
-                  AND (?4 IS NULL OR (c.expires_on, c.id) > (?4, ?5))
+                  AND (?4 IS NULL OR (c.expires_on, c.id) > (?4, ?5)) AND (?7 IS NULL OR c.updated_at >= ?7)
                   AND NOT EXISTS (SELECT 1 FROM volunteer_checks n WHERE n.person_id = c.person_id AND n.kind = c.kind
                                   AND n.detail = c.detail AND n.status = 'clear' AND n.expires_on > c.expires_on)
                 ORDER BY c.expires_on, c.id LIMIT ?6
-                """, [until, provider, scopePath, after?.first, after?.last, page.fetchLimit]) { row -> JSON in
+                """, [until, provider, scopePath, after?.first, after?.last, page.fetchLimit, page.updatedSince?.rfc3339]) { row -> JSON in
                 let expires = row.string(4)
                 return ["check_id": .string(row.string(0)), "person_id": .string(row.string(1)),
                         "name": JSON(row.optionalString(6) ?? row.optionalString(5)), "kind": .string(row.string(2)),

@@ -13,7 +13,7 @@ enum DataProtection {
                 ("consents", .array(try PeopleStore.consents(tx.db, personId: person.id))),
                 ("checks", .array(try PeopleStore.checks(tx.db, personId: person.id).map { $0.json(showCertificate: true, today: tx.now.date) })),
             ]
-            for holder in holders { sections += try holder.export(tx.db, personId: person.id) }
+            for holder in holders { sections += try holder.export(tx.db, personId: person.id, now: tx.now) }
             sections.append(("audit", .array(try AuditLog.list(tx.db, filter: filter(person.id), beforeSeq: nil, limit: 10_000).map(\.json))))
             // Exporting is itself recorded: who looked, when.
             try tx.audit("export", "person", person.id)
@@ -59,6 +59,7 @@ enum DataProtection {
             erased.updatedAt = tx.now.rfc3339
             erased.version = person.version + 1
             try PeopleStore.save(tx, erased, isNew: false)
+            try tx.db.run("UPDATE people SET erasure_reason = ? WHERE id = ?", [reason, person.id])
             try tx.db.run("UPDATE consents SET note = NULL WHERE person_id = ?", [person.id])
             try tx.db.run("UPDATE volunteer_checks SET certificate = NULL WHERE person_id = ?", [person.id])
             var parts = ["person", "consent notes", "check certificates"]

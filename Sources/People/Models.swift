@@ -28,8 +28,10 @@ public struct Person: Sendable {
 
     /// How much of a person a caller sees.
     public enum View: Sendable {
-        /// Those who run the person's scheme, and the person themselves: everything.
+        /// Those who run the person's scheme: everything.
         case full
+        /// The person's own volunteer key: everything but the staff's notes about them.
+        case own
         /// A volunteer matched with the person: a first name and what matching needs.
         case matched
     }
@@ -62,12 +64,13 @@ public struct Person: Sendable {
         let displayName = preferredName ?? fullName.flatMap { $0.split(separator: " ").first.map(String.init) }
         var pairs: [(String, JSON)] = [("id", .string(id))]
         switch view {
-        case .full:
+        case .full, .own:
             pairs += [
                 ("full_name", JSON(fullName)), ("preferred_name", JSON(preferredName)), ("email", JSON(email)), ("phone", JSON(phone)),
                 ("address", JSON(address)), ("postcode", JSON(postcode)), ("area_id", JSON(areaId)), ("languages", JSON(languages)),
                 ("date_of_birth", JSON(dateOfBirth)), ("age_band", JSON(currentAgeBand(today: today))), ("gender", JSON(gender)),
-                ("roles", JSON(roles)), ("provider_id", JSON(providerId)), ("notes", JSON(notes)), ("erased_at", JSON(erasedAt)),
+                ("roles", JSON(roles)), ("provider_id", JSON(providerId)), ("notes", view == .full ? JSON(notes) : .null),
+                ("erased_at", JSON(erasedAt)),
             ]
         case .matched:
             pairs += [("name", JSON(displayName)), ("area_id", JSON(areaId)), ("languages", JSON(languages)),

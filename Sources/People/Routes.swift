@@ -84,6 +84,7 @@ public struct PersonDraft: Sendable {
             d.gender = input.choice("gender", from: Person.genders)
             if !referred {
                 d.roles = input.choices("roles", from: Person.roleNames, required: creating)
+                if d.roles?.isEmpty == true { input.fail("roles", "must name at least one role") }
                 d.providerId = input.string("provider_id", maxLength: 60)
             }
             d.notes = input.text("notes", maxLength: 5000)
@@ -158,7 +159,7 @@ enum PeopleRoutes {
     @Sendable static func show(_ request: Request, _ context: RequestContext) throws -> Response {
         try request.query.allowOnly([])
         let person = try context.read { db in try PeopleAccess.require(db, id: request.parameter("id"), for: context.principal) }
-        return .resource(person.json(.full, today: context.now.date), version: person.version)
+        return .resource(person.json(PeopleAccess.view(context.principal, person), today: context.now.date), version: person.version)
     }
 
     @Sendable static func create(_ request: Request, _ context: RequestContext) throws -> Response {
@@ -181,12 +182,24 @@ enum PeopleRoutes {
             person.providerId = provider
         }
         try checkArea(tx.db, person.areaId, principal: principal)
+        // A key limited to an area must place the person in it, or could not see them again.
+        if principal?.scope?.kind == .area, person.areaId == nil { throw Problem.invalid("area_id", "is required for a key limited to an area") }
+        try checkProvider(tx.db, person.providerId)
         try PeopleStore.save(tx, person, isNew: true)
         try tx.audit("create", "person", person.id, changes: ["full_name", "contact", "area_id", "roles", "date_of_birth"])
         for consent in draft.consents {
             try PeopleStore.addConsent(tx, personId: person.id, purpose: consent.purpose, given: consent.given, method: consent.method, note: nil)
         }
         return person
+    }
+
+    /// Providers are registered by the Matching module; People reads only whether one exists, to
+    /// name the field in the error rather than fail on the foreign key.
+    static func checkProvider(_ db: Database, _ providerId: String?) throws {
+        guard let providerId else { return }
+        guard try db.scalarInt("SELECT count(*) FROM providers WHERE id = ?", [providerId]) == 1 else {
+            throw Problem.invalid("provider_id", "is not a provider")
+        }
     }
 
     static func checkArea(_ db: Database, _ areaId: String?, principal: Principal?) throws {
@@ -203,8 +216,7 @@ enum PeopleRoutes {
         let draft = PersonDraft.read(input, creating: false, selfService: selfService)
         try input.finish()
         let person = try context.write { tx -> Person in
-            let current = try PeopleAccess.require(tx.db, id: request.parameter("id"), for: context.principal)
-            guard current.erasedAt == nil else { throw Problem.conflict("Person \(current.id) has been erased.") }
+            let current = try PeopleAccess.requireActive(tx.db, id: request.parameter("id"), for: context.principal)
             try ETag.check(request, currentVersion: current.version)
             if let provider = PeopleAccess.coordinatorProvider(context.principal), let asked = draft.providerId, asked != provider {
                 throw Problem.invalid("provider_id", "must be your own provider, \(provider)")
@@ -212,6 +224,10 @@ enum PeopleRoutes {
             var person = current
             draft.apply(to: &person)
             try checkArea(tx.db, draft.areaId, principal: context.principal)
+            if draft.providerId != current.providerId { try checkProvider(tx.db, draft.providerId) }
+            if context.principal?.scope?.kind == .area, person.areaId == nil {
+                throw Problem.invalid("area_id", "cannot be cleared by a key limited to an area")
+            }
             let changes = changedFields(current, person)
             guard !changes.isEmpty else { return current }
             person.updatedAt = tx.now.rfc3339
@@ -220,7 +236,7 @@ enum PeopleRoutes {
             try tx.audit("update", "person", person.id, changes: changes)
             return person
         }
-        return .resource(person.json(.full, today: context.now.date), version: person.version)
+        return .resource(person.json(PeopleAccess.view(context.principal, person), today: context.now.date), version: person.version)
     }
 
     static func changedFields(_ a: Person, _ b: Person) -> [String] {
@@ -254,8 +270,7 @@ enum PeopleRoutes {
         try input.finish()
         guard let purpose, let given, let method else { throw Problem.internalError() }
         let consents = try context.write { tx -> [JSON] in
-            let person = try PeopleAccess.require(tx.db, id: request.parameter("id"), for: context.principal)
-            guard person.erasedAt == nil else { throw Problem.conflict("Person \(person.id) has been erased.") }
+            let person = try PeopleAccess.requireActive(tx.db, id: request.parameter("id"), for: context.principal)
             try PeopleStore.addConsent(tx, personId: person.id, purpose: purpose, given: given, method: method, note: note)
             return try PeopleStore.consents(tx.db, personId: person.id)
         }

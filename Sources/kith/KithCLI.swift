@@ -37,7 +37,7 @@ enum KithCLI {
           kith keys list [--db FILE]            list keys (never the secrets)
           kith keys revoke ID [--db FILE]       revoke a key at once
           kith backup FILE [--db FILE]          copy the live database with SQLite's online backup
-          kith check [--db FILE]                integrity_check and foreign_key_check
+          kith check [--db FILE]                integrity_check, foreign_key_check, the credits ledger
           kith COMMAND --help                   options of a command
 
         Every option can also be set as an environment variable, e.g. --db as KITH_DB.
@@ -221,12 +221,12 @@ enum KithCLI {
         return 0
     }
 
-    static let check = Command(name: "check", summary: "kith check [--db FILE]: integrity_check and foreign_key_check", options: AppConfiguration.databaseOptions) { rest, configuration in
+    static let check = Command(name: "check", summary: "kith check [--db FILE]: integrity_check, foreign_key_check and the modules' own checks (the credits ledger)", options: AppConfiguration.databaseOptions) { rest, configuration in
         guard rest.isEmpty else { throw UsageError("unexpected arguments: \(rest.joined(separator: " "))") }
         guard access(configuration.databasePath, F_OK) == 0 else { throw UsageError("no database at \(configuration.databasePath)") }
         let pool = try open(configuration)
         defer { pool.close() }
-        let problems = try pool.read { db in try db.check() }
+        let problems = try pool.read { db in try db.check() + KithApplication.modules.flatMap { try $0.check(db) } }
         if problems.isEmpty {
             print("ok")
             return 0

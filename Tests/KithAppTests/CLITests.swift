@@ -77,6 +77,12 @@ import Testing
         #expect(try Self.run(["check", "--db", backup]).stdout == "ok\n")
         #expect(try Self.run(["backup", backup, "--db", db]).status == 2, "an existing file is never overwritten")
         #expect(try Self.run(["check", "--db", directory + "/absent.sqlite"]).status == 2)
+
+        // A credit balance that no longer matches the ledger's movements is reported.
+        try Database(path: db).execute("UPDATE credit_accounts SET balance = 5 WHERE id = 'acc_issuing'")
+        let broken = try Self.run(["check", "--db", db])
+        #expect(broken.status == 1)
+        #expect(broken.stdout == "credit account acc_issuing: balance differs from the sum of its movements\ncredit ledger: balances sum to 5, not 0\n")
     }
 
     @Test func helpAndUsageErrors() throws {

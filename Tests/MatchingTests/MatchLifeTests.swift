@@ -43,13 +43,15 @@ import Testing
         let stale = try server.request("PATCH", "/v1/concerns/\(concern)", key: f.coordinatorA,
                                        json: #"{"status": "closed", "outcome": "x"}"#, headers: [("If-Match", "\"1\"")])
         #expect(stale.status == 412)
-        let closed = try server.request("PATCH", "/v1/concerns/\(concern)", key: f.coordinatorA,
-                                        json: #"{"status": "closed", "outcome": "Referred to adult social care; the volunteer acted rightly."}"#)
+        try f.ok("PATCH", "/v1/concerns/\(concern)", key: f.coordinatorA, json: #"{"outcome": "Referred to adult social care; the volunteer acted rightly."}"#)
+        let unchanged = try server.request("PATCH", "/v1/concerns/\(concern)", key: f.coordinatorA, json: #"{}"#)
+        #expect(unchanged.status == 200 && unchanged.header("ETag") == "\"3\"", "nothing changed, nothing written")
+        let closed = try server.request("PATCH", "/v1/concerns/\(concern)", key: f.coordinatorA, json: #"{"status": "closed"}"#)
         #expect(closed.status == 200 && closed.object["status"] as? String == "closed")
         let resumed = try server.request("POST", "/v1/matches/\(match)/resume", key: f.coordinatorA)
         #expect(resumed.status == 200 && resumed.object["status"] as? String == "active")
         let audit = try server.request("GET", "/v1/audit?resource_type=concern&resource_id=\(concern)", key: server.adminKey)
-        #expect(audit.array.count == 3, "raised, investigating, closed: \(audit.text)")
+        #expect(audit.array.count == 4, "raised, investigating, outcome, closed: \(audit.text)")
     }
 
     @Test func aConcernWithoutPauseLeavesTheMatchRunning() throws {
@@ -164,6 +166,11 @@ import Testing
             """#).status == 403)
         #expect(try server.request("GET", "/v1/group-sessions", key: f.coordinatorA).array.count == 1)
         #expect(try server.request("GET", "/v1/group-sessions", key: f.coordinatorB).array.isEmpty)
+        #expect(try server.request("GET", "/v1/group-sessions", key: f.officer).array.count == 1)
+        #expect(try server.request("GET", "/v1/group-sessions", key: f.chingfordOfficer).array.isEmpty, "a Leyton provider's session")
+        #expect(try server.request("POST", "/v1/group-sessions", key: f.chingfordOfficer, json: #"""
+            {"provider_id": "\#(f.providerA)", "title": "x", "held_at": "2026-12-01T18:00:00Z", "attendance": {}}
+            """#).status == 403)
         let badBand = try server.request("POST", "/v1/group-sessions", key: f.coordinatorA, json: #"""
             {"provider_id": "\#(f.providerA)", "title": "x", "held_at": "2026-12-01T18:00:00Z", "attendance": {"volunteers": {"ages_20s": 3}}}
             """#)

@@ -120,8 +120,9 @@ import Testing
         #expect(try server.request("POST", "/v1/matches", key: f.coordinatorA,
                                    json: #"{"referral_id": "\#(referral)", "volunteer_id": "\#(theirs)"}"#).status == 422)
         #expect(try server.request("GET", "/v1/referrals/\(referral)/suggestions", key: f.coordinatorB).status == 404)
-        #expect(try server.request("POST", "/v1/matches", key: f.coordinatorB,
-                                   json: #"{"referral_id": "\#(referral)", "volunteer_id": "\#(theirs)"}"#).status == 404)
+        let foreign = try server.request("POST", "/v1/matches", key: f.coordinatorB,
+                                         json: #"{"referral_id": "\#(referral)", "volunteer_id": "\#(theirs)"}"#)
+        #expect(foreign.status == 422 && foreign.errorFields == ["referral_id"])
         // A befriending referral names its provider unless a coordinator makes it.
         let missing = try server.request("POST", "/v1/referrals", key: f.officer, json: #"""
             {"scheme": "befriending", "source": "self", "person": {"full_name": "Arthur Jones", "consents": \#(SchemesFixture.consent)}}
@@ -154,5 +155,10 @@ import Testing
                                    json: #"{"referral_id": "\#(referral)", "volunteer_id": "\#(second)"}"#).status == 201)
         let endBad = try server.request("POST", "/v1/matches/\(match)/end", key: f.officer, json: #"{"reason": "bored"}"#)
         #expect(endBad.status == 422 && endBad.errorFields == ["reason"])
+        // An ending without a rematch closes the referral.
+        let current = try #require(try server.request("GET", "/v1/matches?status=proposed", key: f.officer).ids.first)
+        try f.ok("POST", "/v1/matches/\(current)/end", key: f.officer, json: #"{"reason": "moved_away"}"#)
+        let closed = try server.request("GET", "/v1/referrals/\(referral)", key: f.officer).object
+        #expect(closed["status"] as? String == "closed" && closed["close_reason"] as? String == "match ended: moved_away")
     }
 }

@@ -73,8 +73,10 @@ import Testing
 
         // A volunteer reads their own record and checks, without the DBS certificate number; not
         // the befriendee's, not another volunteer's.
+        try f.ok("PATCH", "/v1/people/\(volunteer)", key: f.coordinatorA, json: #"{"notes": "Ask about her exam before matching again"}"#)
         let me = try server.request("GET", "/v1/people/\(volunteer)", key: volunteerKey)
         #expect(me.status == 200 && me.object["full_name"] as? String == "Priya Shah")
+        #expect(me.object["notes"] is NSNull, "staff notes stay with staff")
         let checks = try server.request("GET", "/v1/people/\(volunteer)/checks", key: volunteerKey)
         #expect(checks.array.count == 5 && checks.array.allSatisfy { $0["certificate"] is NSNull })
         #expect(try server.request("GET", "/v1/people/\(volunteer)/checks", key: f.coordinatorA).array.contains { $0["certificate"] as? String == "001234567890" })
@@ -124,6 +126,19 @@ import Testing
             {"full_name": "A Person", "roles": ["volunteer"], "area_id": "atlantis", "consents": \#(SchemesFixture.consent)}
             """#)
         #expect(area.status == 422 && area.errorFields == ["area_id"])
+        let leytonOfficer = try server.makeKey(.officer, scope: Scope("area:leyton"))
+        let nowhere = try server.request("POST", "/v1/people", key: leytonOfficer, json: #"""
+            {"full_name": "A Person", "roles": ["volunteer"], "consents": \#(SchemesFixture.consent)}
+            """#)
+        #expect(nowhere.status == 422 && nowhere.errorFields == ["area_id"], "a scoped key could not see the person again")
+        let noRoles = try server.request("POST", "/v1/people", key: server.adminKey, json: #"""
+            {"full_name": "A Person", "roles": [], "provider_id": "prv_nope", "consents": \#(SchemesFixture.consent)}
+            """#)
+        #expect(noRoles.status == 422 && noRoles.errorFields == ["roles"])
+        let noProvider = try server.request("POST", "/v1/people", key: server.adminKey, json: #"""
+            {"full_name": "A Person", "roles": ["volunteer"], "provider_id": "prv_nope", "consents": \#(SchemesFixture.consent)}
+            """#)
+        #expect(noProvider.status == 422 && noProvider.errorFields == ["provider_id"])
         #expect(try server.request("GET", "/v1/people?limit=0", key: server.adminKey).status == 400)
         #expect(try server.request("GET", "/v1/people/per_missing", key: server.adminKey).status == 404)
         // Nothing half-written.
@@ -208,6 +223,10 @@ import Testing
         #expect(NSDictionary(dictionary: after) == NSDictionary(dictionary: before), "figures are unchanged by erasure")
         #expect((after["contacts"] as? [String: Any])?["count"] as? Int == 2)
         #expect(try server.request("PATCH", "/v1/people/\(person)", key: f.officer, json: #"{"phone": "020 1234 5678"}"#).status == 409)
+        #expect(try server.request("POST", "/v1/people/\(person)/outcomes", key: f.officer,
+                                   json: #"{"scheme": "befriending", "measure": "ucla3", "stage": "end", "score": 4}"#).status == 409)
+        #expect(try server.request("POST", "/v1/people/\(person)/onward-referrals", key: f.officer,
+                                   json: #"{"agency": "Age UK", "reason": "x"}"#).status == 409)
         #expect(try server.request("POST", "/v1/people/\(person)/erase", key: f.officer).status == 409)
         let audit = try server.request("GET", "/v1/audit?resource_id=\(person)", key: server.adminKey)
         #expect(audit.array.contains { $0["action"] as? String == "erase" })

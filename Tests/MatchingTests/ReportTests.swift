@@ -34,7 +34,7 @@ import Testing
         f.advance(days: 1)
 
         let viewer = try server.makeKey(.viewer, name: "programme board")
-        let report = try server.request("GET", "/v1/schemes/fan/report?month=2026-12", key: viewer)
+        let report = try server.request("GET", "/v1/schemes/fan/report?month=2026-12", key: f.officer)
         #expect(report.status == 200)
         let r = report.object
         #expect(r["scheme"] as? String == "fan" && r["month"] as? String == "2026-12")
@@ -51,9 +51,21 @@ import Testing
             "measure": "english_confidence", "people": 2, "average_first": 1.5, "average_latest": 3.0, "average_change": 1.5,
         ]))
         #expect(r["volunteers_with_checks_expiring"] as? Int == 0)
+        #expect(r["suppression_threshold"] is NSNull && r["area"] is NSNull)
+
+        // A programme board sees no count under 5, nor an average over fewer than 5 people.
+        let board = try server.request("GET", "/v1/schemes/fan/report?month=2026-12", key: viewer).object
+        #expect(board["suppression_threshold"] as? Int == 5)
+        #expect((board["waiting"] as? [String: Any])?["people"] is NSNull && (board["waiting"] as? [String: Any])?["average_days"] is NSNull)
+        #expect((board["waiting"] as? [String: Any])?["target_days"] as? Int == 14)
+        #expect(board["active_matches"] is NSNull && (board["contacts"] as? [String: Any])?["hours"] is NSNull)
+        #expect((board["ended"] as? [String: Any])?["moved_away"] is NSNull)
+        #expect((board["outcomes"] as? [[String: Any]])?.first?["average_change"] is NSNull)
+        #expect(board["volunteers_with_checks_expiring"] as? Int == 0, "nothing to hide in a zero")
 
         // By area: only Sara lives in Walthamstow.
-        let walthamstow = try server.request("GET", "/v1/schemes/fan/report?month=2026-12&area=walthamstow", key: viewer).object
+        let walthamstow = try server.request("GET", "/v1/schemes/fan/report?month=2026-12&area=walthamstow", key: f.officer).object
+        #expect(walthamstow["area"] as? String == "walthamstow")
         #expect((walthamstow["waiting"] as? [String: Any])?["people"] as? Int == 0)
         #expect(walthamstow["active_matches"] as? Int == 0)
         #expect(NSDictionary(dictionary: walthamstow["contacts"] as? [String: Any] ?? [:]) == NSDictionary(dictionary: ["count": 1, "hours": 0.5]))
@@ -61,7 +73,7 @@ import Testing
         #expect((walthamstow["outcomes"] as? [[String: Any]])?.first?["average_change"] as? Double == 1.0)
 
         // November had none of it.
-        let november = try server.request("GET", "/v1/schemes/fan/report?month=2026-11", key: viewer).object
+        let november = try server.request("GET", "/v1/schemes/fan/report?month=2026-11", key: f.officer).object
         #expect((november["contacts"] as? [String: Any])?["count"] as? Int == 0)
         #expect((november["ended"] as? [String: Any])?.isEmpty == true)
 
@@ -99,7 +111,16 @@ import Testing
         let changed = try server.request("PATCH", "/v1/schemes/fan", key: server.adminKey,
                                          json: #"{"default_capacity": 3, "match_target_days": 10}"#, headers: [("If-Match", "\"1\"")])
         #expect(changed.status == 200 && changed.object["default_capacity"] as? Int == 3 && changed.header("ETag") == "\"2\"")
-        let bad = try server.request("PATCH", "/v1/schemes/fan", key: server.adminKey, json: #"{"default_capacity": 0, "required_checks": [{"kind": "vibes"}]}"#)
-        #expect(bad.status == 422 && Set(bad.errorFields) == ["default_capacity", "required_checks[0].kind", "required_checks[0].detail"])
+        let bad = try server.request("PATCH", "/v1/schemes/fan", key: server.adminKey, json: #"""
+            {"default_capacity": 0, "required_checks": [{"kind": "vibes"}, {"kind": "dbs", "detail": "foo"}]}
+            """#)
+        #expect(bad.status == 422 && Set(bad.errorFields) == ["default_capacity", "required_checks[0].kind", "required_checks[0].detail",
+                                                               "required_checks[1].detail"])
+        let same = try server.request("PATCH", "/v1/schemes/fan", key: server.adminKey, json: #"{"default_capacity": 3}"#)
+        #expect(same.status == 200 && same.header("ETag") == "\"2\"", "no change, no new version")
+
+        let created = try server.request("POST", "/v1/providers", key: f.officer, json: #"{"name": "Walthamstow Buddies", "scheme": "fan"}"#)
+        let location = try #require(created.header("Location"))
+        #expect(try server.request("GET", location, key: f.coordinatorA).object["name"] as? String == "Walthamstow Buddies")
     }
 }
