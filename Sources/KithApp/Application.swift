@@ -1,3 +1,4 @@
+import Synchronization
 import Areas
 import Dispatch
 import Groups
@@ -5,6 +6,7 @@ import Matching
 import Networks
 import People
 import TimeCredits
+import Funding
 import HTTP1
 import HTTPServer
 import KithCore
@@ -21,6 +23,7 @@ public final class KithApplication: Sendable {
         PeopleModule(holders: [MatchingPersonalData(), TimeCreditsPersonalData()]),
         MatchingModule(contactListeners: [ContactCredits()]),
         TimeCreditsModule(),
+        FundingModule(),
     ]
 
     public let configuration: AppConfiguration
@@ -30,6 +33,9 @@ public final class KithApplication: Sendable {
     public let log: LogSink
     public let router: Router
     private let housekeeping: DispatchHandle<any DispatchSourceTimer>
+    /// Whether `start()` ran: a dispatch source must be resumed before it is released, even
+    /// when the application was only used in-process (e.g. `kith seed`) and never served.
+    private let started = Atomic<Bool>(false)
 
     /// Opens and migrates the database and builds everything; call `start()` to listen.
     public init(configuration: AppConfiguration, clock: any WallClock = SystemClock(), log: LogSink = LogSink()) throws {
@@ -64,7 +70,7 @@ public final class KithApplication: Sendable {
 
     public func start() throws {
         try server.start()
-        housekeeping.value.resume()
+        if started.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged { housekeeping.value.resume() }
     }
 
     /// The port being served (after `start()`).
@@ -75,6 +81,7 @@ public final class KithApplication: Sendable {
     public func shutdown() {
         server.shutdown()
         housekeeping.value.cancel()
+        if started.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged { housekeeping.value.resume() }
         services.database.close()
         log.flush()
     }

@@ -102,6 +102,12 @@ extension AppConfiguration {
         Option(name: "workers", valueName: "N", help: "serial worker queues connections are spread over [2 x cores, at least 4]") {
             $0.server.workers = try int("workers", $1, 1...256)
         },
+        Option(name: "grant-id-prefix", valueName: "PREFIX", help: "360Giving identifier prefix for published grants [360G-kith]") {
+            guard $1.hasPrefix("360G-"), $1.count <= 40, $1.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+                throw UsageError("--grant-id-prefix must be a 360Giving prefix such as 360G-walthamforest")
+            }
+            $0.settings.grantIdentifierPrefix = $1
+        },
         Option(name: "trusted-proxies", valueName: "LIST", help: "addresses of reverse proxies whose X-Forwarded-For names the client [none]") {
             $0.settings.trustedProxies = Set($1.split(separator: ",").map { $0.trimmingOWS() }.filter { !$0.isEmpty })
         },

@@ -12,6 +12,8 @@ public struct Settings: Sendable {
     public var keyCacheSeconds: Int64 = 5
     /// How long a stored idempotent response is replayed.
     public var idempotencyRetentionSeconds: Int64 = 24 * 3600
+    /// The 360Giving identifier prefix grants are published under (registered with 360Giving).
+    public var grantIdentifierPrefix = "360G-kith"
 
     public init() {}
 }

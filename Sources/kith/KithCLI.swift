@@ -38,6 +38,7 @@ enum KithCLI {
           kith keys revoke ID [--db FILE]       revoke a key at once
           kith backup FILE [--db FILE]          copy the live database with SQLite's online backup
           kith check [--db FILE]                integrity_check, foreign_key_check, the credits ledger
+          kith seed --demo [--seed N] [--db FILE]  fill an empty database with a made-up demo borough
           kith COMMAND --help                   options of a command
 
         Every option can also be set as an environment variable, e.g. --db as KITH_DB.
@@ -236,8 +237,29 @@ enum KithCLI {
     }
 
 
+    static let seed = Command(name: "seed", summary: "kith seed --demo [--seed N] [--db FILE]: fill an empty database with a made-up borough",
+                              options: AppConfiguration.databaseOptions) { rest, configuration in
+        let (values, positional) = try flags(rest.map { $0 == "--demo" ? "--demo=yes" : $0 }, allowed: ["demo", "seed"])
+        guard positional.isEmpty else { throw UsageError("unexpected arguments: \(positional.joined(separator: " "))") }
+        guard values["demo"] == "yes" else { throw UsageError("say --demo: the only seed is the demo borough") }
+        let seed = try values["seed"].map { text -> UInt64 in
+            guard let n = UInt64(text) else { throw UsageError("--seed must be a whole number, not '\(text)'") }
+            return n
+        } ?? 20261126
+        var quiet = configuration
+        quiet.accessLog = false
+        let application = try KithApplication(configuration: quiet)
+        defer { application.shutdown() }
+        let started = SystemClock().now()
+        let summary = try DemoBorough.seed(application, seed: seed)
+        let tenths = (SystemClock().now().millisecondsSinceEpoch - started.millisecondsSinceEpoch) / 100
+        printError("seeded the demo borough (seed \(seed)) in \(tenths / 10).\(tenths % 10) s:")
+        for (name, count) in summary.counts { print("\(name)\t\(count)") }
+        return 0
+    }
+
     static func main() {
-        let commands = [serve, migrate, keys, backup, check]
+        let commands = [serve, migrate, keys, backup, check, seed]
         let arguments = Array(CommandLine.arguments.dropFirst())
         guard let name = arguments.first, name != "--help", name != "-h", name != "help" else {
             print(usage)

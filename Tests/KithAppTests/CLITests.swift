@@ -85,6 +85,22 @@ import Testing
         #expect(broken.stdout == "credit account acc_issuing: balance differs from the sum of its movements\ncredit ledger: balances sum to 5, not 0\n")
     }
 
+    @Test func seedsTheDemoBoroughOnceAndTheSameEachTime() throws {
+        let directory = try TestServer.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let seeded = try Self.run(["seed", "--demo", "--db", directory + "/a.sqlite"])
+        #expect(seeded.status == 0)
+        #expect(seeded.stdout.hasPrefix("groups\t300\nnetworks\t4\n"), "\(seeded.stdout) \(seeded.stderr)")
+        let again = try Self.run(["seed", "--demo", "--seed", "20261126", "--db", directory + "/b.sqlite"])
+        #expect(again.stdout == seeded.stdout, "the same seed gives the same borough")
+        #expect(try Self.run(["check", "--db", directory + "/a.sqlite"]).stdout == "ok\n")
+        let twice = try Self.run(["seed", "--demo", "--db", directory + "/a.sqlite"])
+        #expect(twice.status == 1 && twice.stderr.contains("already holds"))
+        #expect(try Self.run(["seed", "--db", directory + "/c.sqlite"]).status == 2, "--demo is required")
+        // The seed leaves no key of its own behind.
+        #expect(try Self.run(["keys", "list", "--db", directory + "/a.sqlite"]).stdout.contains("revoked"))
+    }
+
     @Test func helpAndUsageErrors() throws {
         let help = try Self.run(["serve", "--help"])
         #expect(help.status == 0 && help.stdout.contains("--max-body-bytes") && help.stdout.contains("KITH_MAX_BODY_BYTES"))
