@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "Matching", dependencies: ["Areas", "Groups", "People", "KithCore", "SQLiteStore"], swiftSettings: strict),
         .target(name: "TimeCredits", dependencies: ["Areas", "Groups", "People", "Matching", "KithCore", "SQLiteStore"], swiftSettings: strict),
         .target(name: "Funding", dependencies: ["Areas", "Groups", "Networks", "TimeCredits", "KithCore", "SQLiteStore"], swiftSettings: strict),
+        .target(name: "Impact", dependencies: ["Areas", "Groups", "Networks", "People", "Matching", "TimeCredits", "Funding", "KithCore", "SQLiteStore"],
+                swiftSettings: strict),
 
         // migrations/*.sql and openapi.yaml compiled into the binary, so `kith` is one file.
         .executableTarget(name: "EmbedResourcesTool", path: "Sources/EmbedResourcesTool"),
@@ -45,7 +47,7 @@ let package = Package(
         // Wiring: configuration, store, modules and server; then the CLI.
         .target(
             name: "KithApp",
-            dependencies: ["KithCore", "HTTPServer", "SQLiteStore", "KithResources", "Areas", "Groups", "Networks", "People", "Matching", "TimeCredits", "Funding"],
+            dependencies: ["KithCore", "HTTPServer", "SQLiteStore", "KithResources", "Areas", "Groups", "Networks", "People", "Matching", "TimeCredits", "Funding", "Impact"],
             swiftSettings: strict
         ),
         .executableTarget(name: "kith", dependencies: ["KithApp"], swiftSettings: strict),
@@ -68,6 +70,7 @@ let package = Package(
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "People", "KithTestSupport"], swiftSettings: strict),
         .testTarget(name: "TimeCreditsTests", dependencies: ["TimeCredits", "KithTestSupport"], swiftSettings: strict),
         .testTarget(name: "FundingTests", dependencies: ["Funding", "KithTestSupport"], swiftSettings: strict),
+        .testTarget(name: "ImpactTests", dependencies: ["Impact", "KithTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -78,3 +78,36 @@ extension Directory {
         return found.values.sorted { ($0.name, $0.id) < ($1.name, $1.id) }.prefix(limit).map { $0 }
     }
 }
+
+/// Figures other modules (Impact) read about the community map.
+public enum GroupFigures {
+    /// Verified groups on the map at the end of `to` (YYYY-MM-DD), based inside `areaPath` (nil: all).
+    public static func mapped(_ db: Database, to: String, areaPath: String?) throws -> Int {
+        try db.scalarInt("""
+            SELECT count(*) FROM groups g WHERE g.status = 'verified' AND substr(g.created_at, 1, 10) <= ?1
+              AND (?2 IS NULL OR g.based_in IN (SELECT id FROM areas WHERE substr(path, 1, length(?2)) = ?2))
+            """, [to, areaPath]) ?? 0
+    }
+
+    /// Groups that came onto the map between `from` and `to` (YYYY-MM-DD), new to the council or not.
+    public static func found(_ db: Database, from: String, to: String, areaPath: String?, newToCouncilOnly: Bool = false) throws -> Int {
+        try db.scalarInt("""
+            SELECT count(*) FROM groups g WHERE g.status IN ('pending', 'verified') AND substr(g.created_at, 1, 10) BETWEEN ?1 AND ?2
+              AND (?3 IS NULL OR g.based_in IN (SELECT id FROM areas WHERE substr(path, 1, length(?3)) = ?3))
+              AND (?4 = 0 OR g.known_to_council = 0)
+            """, [from, to, areaPath, newToCouncilOnly]) ?? 0
+    }
+
+    /// Needs that no verified group in the area offers: the gaps an area dashboard shows.
+    public static func needsAndOffers(_ db: Database, areaPath: String?) throws -> (needs: [(String, Int)], offers: [(String, Int)]) {
+        func facet(_ name: String) throws -> [(String, Int)] {
+            try db.query("""
+                SELECT f.value, count(*) FROM group_facets f JOIN groups g ON g.id = f.group_id
+                WHERE f.facet = ?1 AND g.status = 'verified'
+                  AND (?2 IS NULL OR g.based_in IN (SELECT id FROM areas WHERE substr(path, 1, length(?2)) = ?2))
+                GROUP BY f.value ORDER BY count(*) DESC, f.value
+                """, [name, areaPath]) { ($0.string(0), $0.int(1)) }
+        }
+        return (try facet("need"), try facet("offer"))
+    }
+}

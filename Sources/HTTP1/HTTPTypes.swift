@@ -1,9 +1,13 @@
-/// Request methods the server understands. Anything else is answered with 501.
+/// Request methods the server understands. Anything else (CONNECT among them) is answered with 501.
 public enum HTTPMethod: String, Sendable, CaseIterable, Hashable {
     case GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS
+    /// Registered methods no route serves (TRACE, and QUERY from the safe-method-with-body draft):
+    /// parsed so that they meet a 405 with `Allow` (a known method the resource does not support,
+    /// RFC 9110 §15.5.6) rather than a 501 that clients and fuzzers read as a server fault.
+    case TRACE, QUERY
 
-    /// Methods that are valid HTTP but that Kith never implements (501, not 405).
-    static let knownButUnsupported: Set<String> = ["CONNECT", "TRACE"]
+    /// The methods some route may serve: what `OPTIONS *` lists.
+    public static let served: [HTTPMethod] = allCases.filter { $0 != .TRACE && $0 != .QUERY }
 }
 
 public struct HTTPVersion: Sendable, Hashable, CustomStringConvertible {

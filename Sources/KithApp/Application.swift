@@ -7,6 +7,7 @@ import Networks
 import People
 import TimeCredits
 import Funding
+import Impact
 import HTTP1
 import HTTPServer
 import KithCore
@@ -24,6 +25,7 @@ public final class KithApplication: Sendable {
         MatchingModule(contactListeners: [ContactCredits()]),
         TimeCreditsModule(),
         FundingModule(),
+        ImpactModule(sources: [MatchingEngagement(), TimeCreditsEngagement(), NetworkEngagement(), FundingEngagement()]),
     ]
 
     public let configuration: AppConfiguration

@@ -158,14 +158,41 @@ public final class Input {
         return text
     }
 
+    /// An absolute http(s) URI as RFC 3986 spells it: ASCII only (an international name is sent
+    /// in punycode, other characters percent-encoded), a host, and no spaces or control characters.
     public func url(_ key: String, required: Bool = false) -> String? {
         guard let text = string(key, required: required, maxLength: 500) else { return nil }
-        let lower = text.lowercased()
-        guard lower.hasPrefix("https://") || lower.hasPrefix("http://"), text.count > 10,
-              !text.contains(where: { $0 == " " || $0 == "\"" || $0 == "<" || $0 == ">" })
-        else { fail(key, "must be an http or https URL"); return nil }
+        guard Self.isHTTPURL(text) else {
+            fail(key, "must be an http or https URL (ASCII: percent-encode other characters)")
+            return nil
+        }
         return text
     }
+
+    static func isHTTPURL(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        let lower = text.lowercased()
+        let schemeLength = lower.hasPrefix("https://") ? 8 : lower.hasPrefix("http://") ? 7 : 0
+        guard schemeLength > 0, bytes.count > schemeLength + 3 else { return false }
+        // The host starts with a letter, a digit or `[` (an IPv6 literal).
+        let first = bytes[schemeLength]
+        guard first.isASCIILetterOrDigit || first == UInt8(ascii: "[") else { return false }
+        var index = schemeLength
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "%") {
+                guard index + 2 < bytes.count, bytes[index + 1].isASCIIHexDigit, bytes[index + 2].isASCIIHexDigit else { return false }
+                index += 3
+                continue
+            }
+            guard byte.isASCIILetterOrDigit || uriPunctuation.contains(byte) else { return false }
+            index += 1
+        }
+        return true
+    }
+
+    /// RFC 3986 unreserved and reserved punctuation (`%` is handled on its own).
+    private static let uriPunctuation = Set("-._~:/?#[]@!$&'()*+,;=".utf8)
 
     public func phone(_ key: String, required: Bool = false) -> String? {
         guard let text = string(key, required: required, maxLength: 30) else { return nil }
@@ -242,5 +269,17 @@ public final class Input {
     private func collectUnknownFields() {
         for (key, _) in pairs where !read.contains(key) { fail(key, "is not a field of this resource") }
         for child in children { child.collectUnknownFields() }
+    }
+}
+
+private extension UInt8 {
+    var isASCIILetterOrDigit: Bool {
+        (self >= UInt8(ascii: "a") && self <= UInt8(ascii: "z")) || (self >= UInt8(ascii: "A") && self <= UInt8(ascii: "Z"))
+            || (self >= UInt8(ascii: "0") && self <= UInt8(ascii: "9"))
+    }
+
+    var isASCIIHexDigit: Bool {
+        (self >= UInt8(ascii: "0") && self <= UInt8(ascii: "9")) || (self >= UInt8(ascii: "a") && self <= UInt8(ascii: "f"))
+            || (self >= UInt8(ascii: "A") && self <= UInt8(ascii: "F"))
     }
 }

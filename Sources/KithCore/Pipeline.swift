@@ -54,7 +54,7 @@ public final class Pipeline: Sendable {
     // MARK: - Steps
 
     private func route(_ http: HTTPRequest, requestId: String, remoteAddress: String, trace: inout Trace) throws -> HTTPResponse {
-        if http.target == "*" { return optionsResponse(allowed: HTTPMethod.allCases.map(\.rawValue).sorted(), request: http) }
+        if http.target == "*" { return optionsResponse(allowed: HTTPMethod.served.map(\.rawValue).sorted(), request: http) }
 
         // Path segments are split first, then percent-decoded, so %2F stays inside a segment.
         let rawPath = http.path

@@ -36,3 +36,35 @@ public enum NetworkDirectory {
         return try Permissions.canManage(principal, network, db: db)
     }
 }
+
+/// Who took part in the Community Networks as individuals (residents and local leaders, known by
+/// name only, so counted by membership), by the month they joined, in the network's first area.
+public struct NetworkEngagement: EngagementSource {
+    public let name = "networks"
+    public init() {}
+
+    public func engagements(_ db: Database, from: String, to: String) throws -> [Engagement] {
+        try db.query("""
+            SELECT m.id, (SELECT area_id FROM network_areas a WHERE a.network_id = m.network_id ORDER BY a.area_id LIMIT 1),
+                   substr(coalesce(m.joined_at, m.created_at), 1, 7)
+            FROM network_members m
+            WHERE m.kind IN ('resident', 'local_leader') AND m.status IN ('active', 'left')
+              AND substr(coalesce(m.joined_at, m.created_at), 1, 7) BETWEEN ?1 AND ?2
+            """, [from, to]) {
+            Engagement(who: "member:" + $0.string(0), isPerson: false, areaId: $0.optionalString(1), month: $0.string(2), activity: "network_membership")
+        }
+    }
+}
+
+extension NetworkDirectory {
+    /// Active networks covering any area inside `areaPath`, with their adopted priorities.
+    public static func networks(_ db: Database, areaPath: String) throws -> [(id: String, name: String, priorities: [String])] {
+        let networks = try db.query("""
+            SELECT DISTINCT n.id, n.name FROM networks n JOIN network_areas na ON na.network_id = n.id JOIN areas a ON a.id = na.area_id
+            WHERE n.status = 'active' AND substr(a.path, 1, length(?1)) = ?1 ORDER BY n.name, n.id
+            """, [areaPath]) { (id: $0.string(0), name: $0.string(1)) }
+        return try networks.map { network in
+            (id: network.id, name: network.name, priorities: try adoptedPriorities(db, networkId: network.id).map(\.title))
+        }
+    }
+}

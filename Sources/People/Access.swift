@@ -64,6 +64,21 @@ public enum PeopleDirectory {
 
     public static func checks(_ db: Database, personId: String) throws -> [Check] { try PeopleStore.checks(db, personId: personId) }
 
+    /// Where each of these people lives (nil: no area recorded), in one query.
+    public static func areas(_ db: Database, ids: [String]) throws -> [String: String?] {
+        var areas: [String: String?] = [:]
+        try db.forEach("SELECT id, area_id FROM people WHERE id IN (SELECT value FROM json_each(?))", [JSON(ids).encodedString()]) {
+            areas[$0.string(0)] = .some($0.optionalString(1))
+        }
+        return areas
+    }
+
+    /// Whether the person's latest answer for `purpose` is consent given.
+    public static func hasConsent(_ db: Database, personId: String, purpose: String) throws -> Bool {
+        try db.queryOne("SELECT given FROM consents WHERE person_id = ? AND purpose = ? ORDER BY recorded_at DESC, rowid DESC LIMIT 1",
+                        [personId, purpose]) { $0.bool(0) } ?? false
+    }
+
     /// The requirements a volunteer's checks do not meet on `today`: empty when cleared. A
     /// reference requirement means two references.
     public static func missingChecks(_ db: Database, personId: String, required: [(kind: String, detail: String)], today: String) throws

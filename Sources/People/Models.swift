@@ -129,7 +129,11 @@ public struct Check: Sendable {
         default: nil
         }
         guard let years else { return nil }
-        var date = String(year + years) + issuedOn.dropFirst(4)
+        // Dates are always `YYYY-MM-DD`: pad early years, and a check issued in the last years of
+        // 9999 runs out on its last day rather than in a five-digit year.
+        guard year + years <= 9999 else { return "9999-12-31" }
+        let expiryYear = String(year + years)
+        var date = String(repeating: "0", count: 4 - expiryYear.count) + expiryYear + issuedOn.dropFirst(4)
         if date.hasSuffix("-02-29") { date = String(date.dropLast(2)) + "28" }
         return date
     }

@@ -13,3 +13,36 @@ public enum CreditsDirectory {
         return Double(halfHours) / 2
     }
 }
+
+/// Figures other modules (Impact) read about Time Credits.
+public enum CreditFigures {
+    /// Approved hours and the credits issued for them, between `from` and `to` (YYYY-MM-DD), for
+    /// volunteers living in `areaPath`.
+    public static func hoursAndCredits(_ db: Database, from: String, to: String, areaPath: String?) throws -> (hours: Double, credits: Int) {
+        try db.queryOne("""
+            SELECT coalesce(sum(v.half_hours), 0), coalesce(sum(v.credits), 0) FROM volunteering v
+            WHERE v.status = 'approved' AND v.on_date BETWEEN ?1 AND ?2
+              AND (?3 IS NULL OR v.person_id IN (SELECT p.id FROM people p JOIN areas a ON a.id = p.area_id WHERE substr(a.path, 1, length(?3)) = ?3))
+            """, [from, to, areaPath]) { (hours: Double($0.int(0)) / 2, credits: $0.int(1)) } ?? (0, 0)
+    }
+
+    /// A person's volunteering and visits, dated, for the journey view.
+    public static func journey(_ db: Database, personId: String) throws -> [(at: String, event: String, detail: JSON)] {
+        var events: [(at: String, event: String, detail: JSON)] = []
+        try db.forEach("""
+            SELECT v.on_date, o.name, v.half_hours, coalesce(v.credits, 0) FROM volunteering v JOIN credit_organisations o ON o.id = v.organisation_id
+            WHERE v.person_id = ? AND v.status = 'approved'
+            """, [personId]) {
+            events.append(($0.string(0), "volunteered", ["organisation": .string($0.string(1)), "hours": .double(Double($0.int(2)) / 2),
+                                                         "credits_earned": .int($0.int(3))]))
+        }
+        try db.forEach("""
+            SELECT b.booked_at, o.title, b.credits, b.status, b.first_visit FROM credit_bookings b JOIN credit_offers o ON o.id = b.offer_id
+            WHERE b.person_id = ? AND b.status <> 'cancelled'
+            """, [personId]) {
+            events.append(($0.string(0), "spent_credits", ["offer": .string($0.string(1)), "credits": .int($0.int(2)), "status": .string($0.string(3)),
+                                                          "first_visit": JSON($0.optionalInt(4).map { $0 == 1 })]))
+        }
+        return events
+    }
+}

@@ -36,6 +36,12 @@ import Testing
         let wrongMethod = try server.request("PUT", "/v1/keys", key: server.adminKey, json: "{}")
         #expect(wrongMethod.status == 405)
         #expect(wrongMethod.header("Allow") == "GET, HEAD, OPTIONS, POST")
+        // TRACE and QUERY are methods HTTP defines and no resource here supports: 405, not a 5xx.
+        for method in ["TRACE", "QUERY"] {
+            let response = try server.request(method, "/healthz")
+            #expect(response.status == 405 && response.header("Content-Type") == "application/problem+json", "\(method)")
+            #expect(response.header("Allow") == "GET, HEAD, OPTIONS", "\(method)")
+        }
         #expect(try server.request("GET", "/v1/keys/%zz", key: server.adminKey).status == 400)
     }
 

@@ -74,4 +74,23 @@ func problem(_ body: () throws -> Void) -> Problem? {
         #expect(input.email("e") == nil)
         #expect(input.hasErrors)
     }
+
+    @Test(arguments: ["https://leyton.example.org", "http://example.org/a%20b?q=1&r=[x]#top", "HTTPS://EXAMPLE.ORG",
+                      "http://[2001:db8::1]:8080/", "https://xn--caf-dma.example/menu"])
+    func acceptsHTTPURLs(url: String) throws {
+        let input = try Input.object(from: jsonRequest("{\"u\": \"\(url)\"}"))
+        #expect(input.url("u") == url)
+        #expect(!input.hasErrors)
+    }
+
+    /// Found by fuzzing: a URL with non-ASCII letters, `|` and a newline was stored and then broke
+    /// the documented `format: uri`.
+    @Test(arguments: ["ftp://example.org/x", "http://", "http:///path", "https://exa mple.org", "http://ex\\nample.org",
+                      "htTp://\u{CA}|\u{D1}0.org", "https://café.example", "https://example.org/%zz", "https://example.org/a|b",
+                      "https://example.org/\\\"x\\\""])
+    func rejectsOtherURLs(url: String) throws {
+        let input = try Input.object(from: jsonRequest("{\"u\": \"\(url)\"}"))
+        #expect(input.url("u") == nil)
+        #expect(input.hasErrors)
+    }
 }

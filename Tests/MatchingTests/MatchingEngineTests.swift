@@ -1,6 +1,7 @@
 import Foundation
 import KithCore
 import KithTestSupport
+import People
 import Testing
 
 @Suite struct MatchingEngineTests {
@@ -106,6 +107,23 @@ import Testing
         #expect(try server.request("GET", "/v1/checks/expiring?within_days=30", key: f.coordinatorA).array.isEmpty)
         #expect(try server.request("POST", "/v1/matches", key: f.coordinatorA,
                                    json: #"{"referral_id": "\#(referral)", "volunteer_id": "\#(volunteer)"}"#).status == 201)
+    }
+
+    /// Found by fuzzing: a check issued in a year before 1000 ran out in `566-07-23`, and one issued
+    /// in 9998 in a five-digit year; an expiry is always a `YYYY-MM-DD` date.
+    @Test func expiryDatesKeepFourDigitYears() throws {
+        let server = try TestServer()
+        defer { server.stop() }
+        let f = try SchemesFixture(server)
+        let volunteer = try f.volunteer("Priya Shah")
+        for (kind, issued, expires) in [("training", "0564-07-23", "0566-07-23"), ("dbs", "0996-02-29", "0999-02-28"),
+                                        ("dbs", "9998-01-01", "9999-12-31")] {
+            let created = try server.request("POST", "/v1/people/\(volunteer)/checks", key: server.adminKey,
+                                             json: #"{"kind": "\#(kind)", "detail": "enhanced", "status": "clear", "issued_on": "\#(issued)"}"#)
+            #expect(created.status == 201, "\(issued): \(created.text)")
+            #expect(created.object["expires_on"] as? String == expires, "\(issued)")
+        }
+        #expect(Check.expiry(kind: "training", detail: "food_hygiene", issuedOn: "0001-01-01") == "0003-01-01")
     }
 
     @Test func coordinatorsMatchOnlyWithinTheirOwnCaseload() throws {

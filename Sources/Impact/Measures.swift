@@ -1,0 +1,126 @@
+import Foundation
+import Areas
+import Funding
+import Groups
+import KithCore
+import Matching
+import SQLiteStore
+import TimeCredits
+
+/// Officers' measures of performance: each a figure computed from the modules (or entered by hand
+/// where no module holds it), with a target per period, shown as actual against target over time.
+struct Measure {
+    var id: String
+    var name: String
+    var unit: String
+    var source: String
+    var target: Double
+    var period: String
+    var areaId: String?
+    var createdAt: String
+    var updatedAt: String
+    var version: Int
+
+    static let columns = "id, name, unit, source, target, period, area_id, created_at, updated_at, version"
+    static let periods = ["month", "quarter", "year"]
+
+    init(row: Row) {
+        id = row.string(0); name = row.string(1); unit = row.string(2); source = row.string(3); target = row.double(4)
+        period = row.string(5); areaId = row.optionalString(6); createdAt = row.string(7); updatedAt = row.string(8); version = row.int(9)
+    }
+
+    var json: JSON {
+        ["id": .string(id), "name": .string(name), "unit": .string(unit), "source": .string(source), "target": .double(target),
+         "period": .string(period), "area_id": JSON(areaId), "created_at": .string(createdAt), "updated_at": .string(updatedAt),
+         "version": .int(version)]
+    }
+
+    static func find(_ db: Database, id: String) throws -> Measure? {
+        try db.queryOne("SELECT \(columns) FROM measures WHERE id = ?", [id], Measure.init(row:))
+    }
+}
+
+/// The figures a measure can be computed from; `manual` means entered by hand.
+enum MeasureSources {
+    static let computed: [(name: String, description: String)] = [
+        ("people_engaged", "distinct people taking part across the modules in the period"),
+        ("groups_mapped", "verified groups on the map at the end of the period"),
+        ("new_groups_found", "groups that came onto the map in the period"),
+        ("new_groups_new_to_council", "groups new to the council that came onto the map in the period"),
+        ("active_fan_matches", "FAN buddy matches active at the end of the period"),
+        ("active_befriending_matches", "befriending matches active at the end of the period"),
+        ("hours_volunteered", "approved volunteering hours in Time Credits in the period"),
+        ("credits_earned", "Time Credits issued for volunteering in the period"),
+        ("grants_awarded", "grants awarded in the period"),
+        ("grants_to_new_groups", "grants awarded in the period to groups new to the council"),
+    ]
+    static var names: [String] { computed.map(\.name) + ["manual"] }
+
+    /// The measure's value for one period (first and last day), or nil for a manual measure
+    /// without an entry.
+    static func value(_ db: Database, _ measure: Measure, period: Period, sources: [any EngagementSource]) throws -> Double? {
+        let path = try measure.areaId.flatMap { try Areas.subtreePath(db, id: $0) }
+        switch measure.source {
+        case "people_engaged":
+            return Double(try EngagementCount.count(db, sources: sources, from: String(period.first.prefix(7)), to: String(period.last.prefix(7)),
+                                                    areaPath: path).people)
+        case "groups_mapped": return Double(try GroupFigures.mapped(db, to: period.last, areaPath: path))
+        case "new_groups_found": return Double(try GroupFigures.found(db, from: period.first, to: period.last, areaPath: path))
+        case "new_groups_new_to_council":
+            return Double(try GroupFigures.found(db, from: period.first, to: period.last, areaPath: path, newToCouncilOnly: true))
+        case "active_fan_matches": return Double(try MatchingFigures.activeMatches(db, scheme: "fan", to: period.last, areaPath: path))
+        case "active_befriending_matches": return Double(try MatchingFigures.activeMatches(db, scheme: "befriending", to: period.last, areaPath: path))
+        case "hours_volunteered": return try CreditFigures.hoursAndCredits(db, from: period.first, to: period.last, areaPath: path).hours
+        case "credits_earned": return Double(try CreditFigures.hoursAndCredits(db, from: period.first, to: period.last, areaPath: path).credits)
+        case "grants_awarded": return Double(try FundingFigures.awarded(db, from: period.first, to: period.last, areaPath: path).grants)
+        case "grants_to_new_groups": return Double(try FundingFigures.awarded(db, from: period.first, to: period.last, areaPath: path).toNewGroups)
+        default:
+            return try db.queryOne("SELECT value FROM measure_values WHERE measure_id = ? AND period = ?", [measure.id, period.label]) { $0.double(0) }
+        }
+    }
+}
+
+/// A reporting period: `2026-11` (month), `2026-Q4` (quarter) or `2026` (year).
+struct Period: Equatable {
+    var label: String
+    var first: String
+    var last: String
+
+    init?(_ label: String) {
+        let parts = label.split(separator: "-").map(String.init)
+        guard let year = Int(parts.first ?? ""), (2000...2100).contains(year), parts.first?.count == 4 else { return nil }
+        func last(_ month: Int) -> String {
+            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+            let day = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+            return String(format: "%04d-%02d-%02d", year, month, day)
+        }
+        switch parts.count {
+        case 1: (self.label, first, self.last) = (label, "\(year)-01-01", "\(year)-12-31")
+        case 2 where parts[1].hasPrefix("Q"):
+            guard let q = Int(parts[1].dropFirst()), (1...4).contains(q) else { return nil }
+            (self.label, first, self.last) = (label, String(format: "%04d-%02d-01", year, q * 3 - 2), last(q * 3))
+        case 2:
+            guard parts[1].count == 2, let m = Int(parts[1]), (1...12).contains(m) else { return nil }
+            (self.label, first, self.last) = (label, String(format: "%04d-%02d-01", year, m), last(m))
+        default: return nil
+        }
+    }
+
+    var kind: String { label.count == 4 ? "year" : label.contains("Q") ? "quarter" : "month" }
+
+    /// The `count` periods of `kind` ending with the one holding `date` (YYYY-MM-DD), oldest first.
+    static func series(kind: String, endingAt date: String, count: Int) -> [Period] {
+        guard let year = Int(date.prefix(4)), let month = Int(date.dropFirst(5).prefix(2)) else { return [] }
+        return (0..<count).reversed().compactMap { back -> Period? in
+            switch kind {
+            case "year": return Period(String(year - back))
+            case "quarter":
+                let index = year * 4 + (month - 1) / 3 - back
+                return Period("\(index / 4)-Q\(index % 4 + 1)")
+            default:
+                let index = year * 12 + month - 1 - back
+                return Period(String(format: "%04d-%02d", index / 12, index % 12 + 1))
+            }
+        }
+    }
+}
