@@ -6,7 +6,7 @@ import SQLiteStore
 /// `GET /v1/groups/dashboard`: the figures behind the community-map dashboard.
 enum Reports {
     /// Counts from 1 to this minus one are hidden from the public, so no group can be singled out.
-    static let suppressionThreshold = 5
+    static let suppressionThreshold = SmallCounts.threshold
 
     @Sendable static func dashboard(_ request: Request, _ context: RequestContext) throws -> Response {
         let query = request.query

@@ -98,8 +98,9 @@ public enum GroupFigures {
             """, [from, to, areaPath, newToCouncilOnly]) ?? 0
     }
 
-    /// Needs that no verified group in the area offers: the gaps an area dashboard shows.
-    public static func needsAndOffers(_ db: Database, areaPath: String?) throws -> (needs: [(String, Int)], offers: [(String, Int)]) {
+    /// What verified groups based in the area need, offer and serve: each term with how many
+    /// groups name it, most named first.
+    public static func facets(_ db: Database, areaPath: String?) throws -> (needs: [(String, Int)], offers: [(String, Int)], beneficiaries: [(String, Int)]) {
         func facet(_ name: String) throws -> [(String, Int)] {
             try db.query("""
                 SELECT f.value, count(*) FROM group_facets f JOIN groups g ON g.id = f.group_id
@@ -108,6 +109,19 @@ public enum GroupFigures {
                 GROUP BY f.value ORDER BY count(*) DESC, f.value
                 """, [name, areaPath]) { ($0.string(0), $0.int(1)) }
         }
-        return (try facet("need"), try facet("offer"))
+        return (try facet("need"), try facet("offer"), try facet("beneficiary"))
+    }
+
+    /// The gaps an area dashboard shows: needs that some group could meet (premises by space,
+    /// training by teaching; see `Vocabulary.needMetBy`) but no local group offers; needs only
+    /// the council meets (funding, DBS checks); beneficiaries no local group serves.
+    public static func gaps(needs: [(String, Int)], offers: [(String, Int)], beneficiaries: [(String, Int)])
+        -> (unmetByLocalGroups: [String], councilOnly: [String], beneficiariesNotServed: [String]) {
+        let offered = Set(offers.map(\.0))
+        let served = Set(beneficiaries.map(\.0))
+        let peerMet = needs.map(\.0).filter { !(Vocabulary.needMetBy[$0] ?? []).isEmpty }
+        return (peerMet.filter { (Vocabulary.needMetBy[$0] ?? []).isDisjoint(with: offered) },
+                needs.map(\.0).filter { (Vocabulary.needMetBy[$0] ?? []).isEmpty },
+                Vocabulary.values(Vocabulary.beneficiaries).filter { !served.contains($0) })
     }
 }

@@ -79,12 +79,8 @@ struct MonthRange {
 
 /// The area a caller asks about, within their scope: (id, path), or (nil, scope path).
 func scopedArea(_ query: Query, principal: Principal?, db: Database) throws -> (id: String?, path: String?) {
-    var path: String?
-    var id: String?
-    if let scope = principal?.scope {
-        guard scope.kind == .area, let scoped = try Areas.subtreePath(db, id: scope.id) else { throw Problem.forbidden("This key's scope holds no area.") }
-        (id, path) = (scope.id, scoped)
-    }
+    var path = try scopePath(db, principal)
+    var id = path == nil ? nil : principal?.scope?.id
     if let area = query.string("area") {
         guard let asked = try Areas.subtreePath(db, id: area) else { throw Problem.badRequest("There is no area \(area).", errors: [FieldError("area", "is not an area")]) }
         if let limit = path, !asked.hasPrefix(limit) { throw Problem.forbidden("Area \(area) is outside this key's scope.") }

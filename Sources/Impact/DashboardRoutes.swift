@@ -10,39 +10,47 @@ import TimeCredits
 
 /// One area across the modules, and one person's journey through them.
 enum DashboardRoutes {
-    /// Each module's headline figures for a period and area.
-    static func moduleFigures(_ db: Database, first: String, last: String, areaPath: String?) throws -> JSON {
+    /// Each module's headline figures for a period and area. Matches and hours rest on people,
+    /// so viewers do not see them when they rest on 1 to 4; groups and grants are organisations.
+    static func moduleFigures(_ db: Database, first: String, last: String, areaPath: String?, small: SmallCounts) throws -> JSON {
         let credits = try CreditFigures.hoursAndCredits(db, from: first, to: last, areaPath: areaPath)
         let grants = try FundingFigures.awarded(db, from: first, to: last, areaPath: areaPath)
+        let fan = try MatchingFigures.activeMatches(db, scheme: "fan", to: last, areaPath: areaPath)
+        let befriending = try MatchingFigures.activeMatches(db, scheme: "befriending", to: last, areaPath: areaPath)
         return [
             "groups": ["mapped": .int(try GroupFigures.mapped(db, to: last, areaPath: areaPath)),
                        "new": .int(try GroupFigures.found(db, from: first, to: last, areaPath: areaPath)),
                        "new_to_council": .int(try GroupFigures.found(db, from: first, to: last, areaPath: areaPath, newToCouncilOnly: true))],
-            "matching": ["active_fan_matches": .int(try MatchingFigures.activeMatches(db, scheme: "fan", to: last, areaPath: areaPath)),
-                         "active_befriending_matches": .int(try MatchingFigures.activeMatches(db, scheme: "befriending", to: last, areaPath: areaPath))],
-            "timecredits": ["hours_volunteered": .double(credits.hours), "credits_earned": .int(credits.credits)],
+            "matching": ["active_fan_matches": small.count(fan), "active_befriending_matches": small.count(befriending)],
+            "timecredits": ["volunteers": small.count(credits.people), "hours_volunteered": small.shown(credits.people, .double(credits.hours)),
+                            "credits_earned": small.shown(credits.people, .int(credits.credits))],
             "funding": ["grants_awarded": .int(grants.grants), "awarded_pence": .int(grants.pence), "grants_to_new_groups": .int(grants.toNewGroups)],
         ]
     }
 
-    /// `GET /v1/areas/{id}/dashboard?from=&to=`: groups and gaps (needs no local group offers),
+    /// `GET /v1/areas/{id}/dashboard?from=&to=`: groups, what they need and offer and the gaps,
     /// the networks' priorities, matches, hours and credits, and grants, for one area.
     @Sendable static func area(_ request: Request, _ context: RequestContext) throws -> Response {
         try request.query.allowOnly(["from", "to"])
         let range = try MonthRange(request.query, now: context.now)
+        let small = SmallCounts(for: context.principal)
         let json = try context.read { db -> JSON in
-            let area = try Areas.require(db, id: request.parameter("id"), for: context.principal)
-            let (needs, offers) = try GroupFigures.needsAndOffers(db, areaPath: area.path)
-            let offered = Set(offers.map(\.0))
+            let id = request.parameter("id")
+            guard let area = try Areas.find(db, id: id), try Areas.scopeAllows(context.principal, areaId: area.id, db: db) else {
+                throw Problem.notFound("No area \(id).")
+            }
+            let facets = try GroupFigures.facets(db, areaPath: area.path)
+            let gaps = GroupFigures.gaps(needs: facets.needs, offers: facets.offers, beneficiaries: facets.beneficiaries)
             let networks = try NetworkDirectory.networks(db, areaPath: area.path)
             return ["area": ["id": .string(area.id), "name": .string(area.name), "kind": .string(area.kind.rawValue)],
                     "from": .string(range.from), "to": .string(range.to),
-                    "figures": try moduleFigures(db, first: range.firstDay, last: range.lastDay, areaPath: area.path),
-                    "needs": .array(needs.map { ["need": .string($0.0), "groups": .int($0.1)] }),
-                    "offers": .array(offers.map { ["offer": .string($0.0), "groups": .int($0.1)] }),
-                    // A need is a gap when no verified group in the area offers the same kind of help.
-                    "gaps": JSON(needs.map(\.0).filter { !offered.contains($0) }),
-                    "networks": .array(networks.map { ["id": .string($0.id), "name": .string($0.name), "priorities": JSON($0.priorities)] })]
+                    "figures": try moduleFigures(db, first: range.firstDay, last: range.lastDay, areaPath: area.path, small: small),
+                    "needs": .array(facets.needs.map { ["need": .string($0.0), "groups": .int($0.1)] }),
+                    "offers": .array(facets.offers.map { ["offer": .string($0.0), "groups": .int($0.1)] }),
+                    "gaps": ["needs_no_local_group_offers": JSON(gaps.unmetByLocalGroups), "needs_only_the_council_meets": JSON(gaps.councilOnly),
+                             "beneficiaries_not_served": JSON(gaps.beneficiariesNotServed)],
+                    "networks": .array(networks.map { ["id": .string($0.id), "name": .string($0.name), "priorities": JSON($0.priorities)] }),
+                    "suppression_threshold": small.thresholdJSON]
         }
         return .json(json)
     }

@@ -10,16 +10,21 @@ enum ImpactRoutes {
         try db.queryOne("SELECT target, version FROM impact_settings WHERE id = 1", []) { (target: $0.int(0), version: $0.int(1)) } ?? (50_000, 1)
     }
 
-    static func impactJSON(_ db: Database, sources: [any EngagementSource], range: MonthRange, area: (id: String?, path: String?)) throws -> JSON {
+    /// For viewers, counts of 1 to 4 people are withheld (and the total and progress with them,
+    /// or subtraction would give them away); reported reach is already an aggregate.
+    static func impactJSON(_ db: Database, sources: [any EngagementSource], range: MonthRange, area: (id: String?, path: String?),
+                           small: SmallCounts) throws -> JSON {
         let count = try EngagementCount.count(db, sources: sources, from: range.from, to: range.to, areaPath: area.path)
         let target = try target(db).target
         let total = count.people + count.reportedReach
         return ["from": .string(range.from), "to": .string(range.to), "area": JSON(area.id), "target": .int(target),
-                "people_engaged": .int(count.people), "reported_reach": .int(count.reportedReach), "total": .int(total),
-                "progress": .double((Double(total) / Double(target) * 1000).rounded() / 1000),
-                "by_source": .object(count.bySource.map { ($0.0, .int($0.1)) }),
-                "by_area": .array(count.byArea.map { ["area_id": JSON($0.0), "people": .int($0.1)] }),
-                "by_month": .array(count.byMonth.map { ["month": .string($0.0), "new_people": .int($0.1)] })]
+                "people_engaged": small.count(count.people), "reported_reach": .int(count.reportedReach),
+                "total": small.shown(count.people, .int(total)),
+                "progress": small.shown(count.people, .double((Double(total) / Double(target) * 1000).rounded() / 1000)),
+                "by_source": .object(count.bySource.map { ($0.0, small.count($0.1)) }),
+                "by_area": .array(count.byArea.map { ["area_id": JSON($0.0), "people": small.count($0.1)] }),
+                "by_month": .array(count.byMonth.map { ["month": .string($0.0), "new_people": small.count($0.1)] }),
+                "suppression_threshold": small.thresholdJSON]
     }
 
     static func show(sources: [any EngagementSource]) -> Handler {
@@ -27,7 +32,8 @@ enum ImpactRoutes {
             try request.query.allowOnly(["from", "to", "area"])
             let range = try MonthRange(request.query, now: context.now)
             let json = try context.read { db in
-                try impactJSON(db, sources: sources, range: range, area: try scopedArea(request.query, principal: context.principal, db: db))
+                try impactJSON(db, sources: sources, range: range, area: try scopedArea(request.query, principal: context.principal, db: db),
+                               small: SmallCounts(for: context.principal))
             }
             return .json(json)
         }
@@ -56,42 +62,49 @@ enum ImpactRoutes {
         return .resource(["target": .int(target), "version": .int(version)], version: version)
     }
 
-    /// `GET /v1/impact/report?from=&to=[&area=][&format=csv]`: for the board's reviews (3, 6 and 9
-    /// months, yearly): people engaged, each module's figures, every measure against its target,
-    /// and the survey changes. CSV: one line per figure.
+    /// `GET /v1/impact/report?from=&to=[&area=][&format=csv]` (or `Accept: text/csv`): for the
+    /// board's reviews (3, 6 and 9 months, yearly): people engaged, each module's figures, every
+    /// measure against its target in each of its periods in the range, and the survey changes,
+    /// all for the area asked (or the caller's scope). CSV: one line per figure.
     static func report(sources: [any EngagementSource]) -> Handler {
         { request, context in
             try request.query.allowOnly(["from", "to", "area", "format"])
             let range = try MonthRange(request.query, now: context.now)
-            let format = try request.query.oneOf("format", ["json", "csv"]) ?? "json"
+            let format = try request.query.oneOf("format", ["json", "csv"])
+            let csv = format == "csv" || (format == nil && request.header("accept")?.contains("text/csv") == true)
+            let small = SmallCounts(for: context.principal)
             let json = try context.read { db -> JSON in
                 let area = try scopedArea(request.query, principal: context.principal, db: db)
-                let period = (first: range.firstDay, last: range.lastDay)
-                let modules = try DashboardRoutes.moduleFigures(db, first: period.first, last: period.last, areaPath: area.path)
-                let measures = try db.query("SELECT \(Measure.columns) FROM measures ORDER BY name, id", [], Measure.init(row:))
+                let modules = try DashboardRoutes.moduleFigures(db, first: range.firstDay, last: range.lastDay, areaPath: area.path, small: small)
+                let measures = try db.query("SELECT \(Measure.columns) FROM measures WHERE \(Measure.inside("?1")) ORDER BY name, id",
+                                            [area.path], Measure.init(row:))
                 let measureRows: [JSON] = try measures.map { measure in
-                    let whole = Period(label: "\(range.from)..\(range.to)", first: period.first, last: period.last)
-                    let value = try MeasureSources.value(db, measure, period: whole, sources: sources)
-                    return ["measure_id": .string(measure.id), "name": .string(measure.name), "unit": .string(measure.unit), "value": JSON(value),
-                            "target": .double(measure.target), "period": .string(measure.period),
-                            "met": value.map { .bool($0 >= measure.target) } ?? .null]
+                    let periods = Period.covering(kind: measure.period, first: range.firstDay, last: range.lastDay)
+                    return measure.json(with: "values", try MeasureSources.points(db, measure, periods: periods, sources: sources))
                 }
                 return ["from": .string(range.from), "to": .string(range.to), "area": JSON(area.id),
-                        "impact": try impactJSON(db, sources: sources, range: range, area: area),
-                        "modules": modules, "measures": .array(measureRows), "surveys": try SurveyRoutes.changes(db, question: nil, areaId: nil)]
+                        "impact": try impactJSON(db, sources: sources, range: range, area: area, small: small),
+                        "modules": modules, "measures": .array(measureRows),
+                        "surveys": try SurveyRoutes.changes(db, question: nil, areaId: nil, within: area.path)]
             }
-            guard format == "csv" else { return .json(json) }
-            var out = CSV.record(["section", "figure", "value", "target"])
-            out += CSV.record(["impact", "people_engaged", "\(json["impact"]?["people_engaged"]?.intValue ?? 0)", "\(json["impact"]?["target"]?.intValue ?? 0)"])
-            out += CSV.record(["impact", "reported_reach", "\(json["impact"]?["reported_reach"]?.intValue ?? 0)", ""])
+            guard csv else { return .json(json) }
+            var out = CSV.record(["section", "figure", "period", "value", "target"])
+            let impact = json["impact"]
+            out += CSV.record(["impact", "people_engaged", "\(range.from)..\(range.to)", csvValue(impact?["people_engaged"] ?? .null),
+                               csvValue(impact?["target"] ?? .null)])
+            out += CSV.record(["impact", "reported_reach", "\(range.from)..\(range.to)", csvValue(impact?["reported_reach"] ?? .null), ""])
             for (module, figures) in json["modules"]?.objectValue ?? [] {
-                for (name, value) in figures.objectValue ?? [] { out += CSV.record([module, name, csvValue(value), ""]) }
+                for (name, value) in figures.objectValue ?? [] { out += CSV.record([module, name, "\(range.from)..\(range.to)", csvValue(value), ""]) }
             }
             for measure in json["measures"]?.arrayValue ?? [] {
-                out += CSV.record(["measure", measure["name"]?.stringValue ?? "", csvValue(measure["value"] ?? .null), csvValue(measure["target"] ?? .null)])
+                for point in measure["values"]?.arrayValue ?? [] {
+                    out += CSV.record(["measure", measure["name"]?.stringValue ?? "", point["period"]?.stringValue ?? "",
+                                       csvValue(point["value"] ?? .null), csvValue(point["target"] ?? .null)])
+                }
             }
             for change in json["surveys"]?.arrayValue ?? [] {
                 out += CSV.record(["survey", "\(change["question"]?.stringValue ?? "") (\(change["area_id"]?.stringValue ?? "all"))",
+                                   "\(change["baseline"]?["period"]?.stringValue ?? "")..\(change["follow_up"]?["period"]?.stringValue ?? "")",
                                    csvValue(change["change_points"] ?? .null), ""])
             }
             var response = Response.text(out, contentType: "text/csv; charset=utf-8")
@@ -108,13 +121,5 @@ enum ImpactRoutes {
         case .bool(let b): b ? "true" : "false"
         default: ""
         }
-    }
-}
-
-extension Period {
-    init(label: String, first: String, last: String) {
-        self.label = label
-        self.first = first
-        self.last = last
     }
 }

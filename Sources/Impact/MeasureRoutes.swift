@@ -11,7 +11,7 @@ enum MeasureRoutes {
         let source = input.choice("source", from: MeasureSources.names, required: true)
         let target = input.double("target", required: true, in: 0...1_000_000_000)
         let period = input.choice("period", from: Measure.periods, required: true)
-        let areaId = input.string("area_id", maxLength: 60)
+        let areaId = input.string("area_id", required: context.principal?.scope != nil, maxLength: 60)
         try input.finish()
         guard let name, let unit, let source, let target, let period else { throw Problem.internalError() }
         let measure = try context.write { tx -> Measure in
@@ -34,7 +34,7 @@ enum MeasureRoutes {
         let target = input.double("target", in: 0...1_000_000_000)
         try input.finish()
         let measure = try context.write { tx -> Measure in
-            guard let current = try Measure.find(tx.db, id: request.parameter("id")) else { throw Problem.notFound("No measure \(request.parameter("id")).") }
+            let current = try Measure.require(tx.db, id: request.parameter("id"), for: context.principal)
             try ETag.check(request, currentVersion: current.version)
             var changes: [String] = []
             if let name, name != current.name { changes.append("name") }
@@ -52,37 +52,35 @@ enum MeasureRoutes {
         return .resource(measure.json, version: measure.version)
     }
 
+    /// Measures in the caller's scope (a scoped key sees the measures of its own areas).
     @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {
         let page = try PageRequest(request.query, list: "measures", keyLength: 2)
         let after = try page.afterStrings()
         let rows = try context.read { db in
             try db.query("""
                 SELECT \(Measure.columns) FROM measures WHERE (?1 IS NULL OR (name, id) > (?1, ?2)) AND (?4 IS NULL OR updated_at >= ?4)
+                  AND \(Measure.inside("?5"))
                 ORDER BY name, id LIMIT ?3
-                """, [after?.first, after?.last, page.fetchLimit, page.updatedSince?.rfc3339], Measure.init(row:))
+                """, [after?.first, after?.last, page.fetchLimit, page.updatedSince?.rfc3339, try scopePath(db, context.principal)],
+                Measure.init(row:))
         }
         let (items, next) = page.page(rows) { [.string($0.name), .string($0.id)] }
         return .page(items.map(\.json), nextCursor: next)
     }
 
     /// `GET /v1/measures/{id}?periods=12`: the measure and its value against target for each of
-    /// the last `periods` periods (months, quarters or years) up to now.
+    /// the last `periods` periods (months, quarters or years) up to now. No ETag: the series is
+    /// computed from the modules' data and changes without the measure's version changing.
     static func show(sources: [any EngagementSource]) -> Handler {
         { request, context in
             try request.query.allowOnly(["periods"])
             let count = try request.query.int("periods", in: 1...60) ?? 12
-            let (measure, series) = try context.read { db -> (Measure, [JSON]) in
-                guard let measure = try Measure.find(db, id: request.parameter("id")) else { throw Problem.notFound("No measure \(request.parameter("id")).") }
-                let series: [JSON] = try Period.series(kind: measure.period, endingAt: context.now.date, count: count).map { period in
-                    let value = try MeasureSources.value(db, measure, period: period, sources: sources)
-                    return ["period": .string(period.label), "value": JSON(value), "target": .double(measure.target),
-                            "met": value.map { .bool($0 >= measure.target) } ?? .null]
-                }
-                return (measure, series)
+            let json = try context.read { db -> JSON in
+                let measure = try Measure.require(db, id: request.parameter("id"), for: context.principal)
+                let periods = Period.series(kind: measure.period, endingAt: context.now.date, count: count)
+                return try measure.json(with: "series", MeasureSources.points(db, measure, periods: periods, sources: sources))
             }
-            guard case .object(var pairs) = measure.json else { return .json(measure.json) }
-            pairs.append(("series", .array(series)))
-            return .resource(.object(pairs), version: measure.version)
+            return .json(json)
         }
     }
 
@@ -95,7 +93,7 @@ enum MeasureRoutes {
         try input.finish()
         guard let value else { throw Problem.internalError() }
         let json = try context.write { tx -> JSON in
-            guard let measure = try Measure.find(tx.db, id: request.parameter("id")) else { throw Problem.notFound("No measure \(request.parameter("id")).") }
+            let measure = try Measure.require(tx.db, id: request.parameter("id"), for: context.principal)
             guard measure.source == "manual" else { throw Problem.conflict("\(measure.name) is computed from \(measure.source); it takes no hand-entered values.") }
             guard let period = Period(request.parameter("period")), period.kind == measure.period else {
                 throw Problem.badRequest("The period must be a \(measure.period) such as \(measure.period == "month" ? "2026-11" : measure.period == "quarter" ? "2026-Q4" : "2026").",

@@ -38,6 +38,34 @@ struct Measure {
     static func find(_ db: Database, id: String) throws -> Measure? {
         try db.queryOne("SELECT \(columns) FROM measures WHERE id = ?", [id], Measure.init(row:))
     }
+
+    /// The measure, if it exists and the caller's scope reaches its area (a scoped key does not
+    /// see programme-wide measures or another council's): otherwise 404.
+    static func require(_ db: Database, id: String, for principal: Principal?) throws -> Measure {
+        guard let measure = try find(db, id: id), try Areas.scopeAllows(principal, areaId: measure.areaId, db: db) else {
+            throw Problem.notFound("No measure \(id).")
+        }
+        return measure
+    }
+
+    /// SQL: the measure's area is inside the subtree whose path is bound at `parameter` (or that is null).
+    static func inside(_ parameter: String) -> String {
+        "(\(parameter) IS NULL OR area_id IN (SELECT id FROM areas WHERE substr(path, 1, length(\(parameter))) = \(parameter)))"
+    }
+
+    /// The measure with one more field (`series` or `values`).
+    func json(with key: String, _ value: JSON) -> JSON {
+        guard case .object(var pairs) = json else { return json }
+        pairs.append((key, value))
+        return .object(pairs)
+    }
+}
+
+/// The subtree a scoped key is limited to (its area's path), or nil for an unscoped key.
+func scopePath(_ db: Database, _ principal: Principal?) throws -> String? {
+    guard let scope = principal?.scope else { return nil }
+    guard scope.kind == .area, let path = try Areas.subtreePath(db, id: scope.id) else { throw Problem.forbidden("This key's scope holds no area.") }
+    return path
 }
 
 /// The figures a measure can be computed from; `manual` means entered by hand.
@@ -80,33 +108,60 @@ enum MeasureSources {
     }
 }
 
+extension MeasureSources {
+    /// The measure against its target in each period: `{period, value, target, met}`.
+    static func points(_ db: Database, _ measure: Measure, periods: [Period], sources: [any EngagementSource]) throws -> JSON {
+        .array(try periods.map { period in
+            let value = try value(db, measure, period: period, sources: sources)
+            return ["period": .string(period.label), "value": JSON(value), "target": .double(measure.target),
+                    "met": value.map { .bool($0 >= measure.target) } ?? .null]
+        })
+    }
+}
+
 /// A reporting period: `2026-11` (month), `2026-Q4` (quarter) or `2026` (year).
 struct Period: Equatable {
     var label: String
     var first: String
     var last: String
 
+    /// Only the three exact spellings: anything else (`2026-Q04`, `2026-+1`, `2026-`) is no
+    /// period, so a hand-entered value is always stored where the series will look for it.
     init?(_ label: String) {
-        let parts = label.split(separator: "-").map(String.init)
-        guard let year = Int(parts.first ?? ""), (2000...2100).contains(year), parts.first?.count == 4 else { return nil }
+        let parts = label.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        func digits(_ text: String, count: Int) -> Int? {
+            text.utf8.count == count && text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } ? Int(text) : nil
+        }
+        guard parts.count <= 2, let year = digits(parts[0], count: 4), (2000...2100).contains(year) else { return nil }
         func last(_ month: Int) -> String {
             let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
             let day = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
             return String(format: "%04d-%02d-%02d", year, month, day)
         }
-        switch parts.count {
-        case 1: (self.label, first, self.last) = (label, "\(year)-01-01", "\(year)-12-31")
-        case 2 where parts[1].hasPrefix("Q"):
-            guard let q = Int(parts[1].dropFirst()), (1...4).contains(q) else { return nil }
+        if parts.count == 1 {
+            (self.label, first, self.last) = (label, "\(year)-01-01", "\(year)-12-31")
+        } else if parts[1].hasPrefix("Q") {
+            guard let q = digits(String(parts[1].dropFirst()), count: 1), (1...4).contains(q) else { return nil }
             (self.label, first, self.last) = (label, String(format: "%04d-%02d-01", year, q * 3 - 2), last(q * 3))
-        case 2:
-            guard parts[1].count == 2, let m = Int(parts[1]), (1...12).contains(m) else { return nil }
+        } else {
+            guard let m = digits(parts[1], count: 2), (1...12).contains(m) else { return nil }
             (self.label, first, self.last) = (label, String(format: "%04d-%02d-01", year, m), last(m))
-        default: return nil
         }
     }
 
     var kind: String { label.count == 4 ? "year" : label.contains("Q") ? "quarter" : "month" }
+
+    /// The periods of `kind` that overlap `first...last` (YYYY-MM-DD), oldest first.
+    static func covering(kind: String, first: String, last: String) -> [Period] {
+        guard let fy = Int(first.prefix(4)), let fm = Int(first.dropFirst(5).prefix(2)),
+              let ly = Int(last.prefix(4)), let lm = Int(last.dropFirst(5).prefix(2)) else { return [] }
+        let count = switch kind {
+        case "year": ly - fy + 1
+        case "quarter": (ly * 4 + (lm - 1) / 3) - (fy * 4 + (fm - 1) / 3) + 1
+        default: (ly * 12 + lm) - (fy * 12 + fm) + 1
+        }
+        return count > 0 ? series(kind: kind, endingAt: last, count: count) : []
+    }
 
     /// The `count` periods of `kind` ending with the one holding `date` (YYYY-MM-DD), oldest first.
     static func series(kind: String, endingAt date: String, count: Int) -> [Period] {

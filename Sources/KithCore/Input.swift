@@ -117,10 +117,15 @@ public final class Input {
         return number
     }
 
+    /// `1000000000`, not `1000000000.0`, in messages.
+    private static func plain(_ number: Double) -> String {
+        number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number)
+    }
+
     public func double(_ key: String, required: Bool = false, in range: ClosedRange<Double>) -> Double? {
         guard let value = value(key, required: required) else { return nil }
         guard let number = value.doubleValue else { fail(key, "must be a number"); return nil }
-        guard range.contains(number) else { fail(key, "must be from \(range.lowerBound) to \(range.upperBound)"); return nil }
+        guard range.contains(number) else { fail(key, "must be from \(Self.plain(range.lowerBound)) to \(Self.plain(range.upperBound))"); return nil }
         return number
     }
 
@@ -241,9 +246,10 @@ public final class Input {
     }
 
     /// An array of objects, each validated by `body` with fields named `key[i].field`.
-    public func objects<T>(_ key: String, required: Bool = false, maxCount: Int = 100, _ body: (Input) -> T?) -> [T]? {
+    public func objects<T>(_ key: String, required: Bool = false, minCount: Int = 0, maxCount: Int = 100, _ body: (Input) -> T?) -> [T]? {
         guard let value = value(key, required: required) else { return nil }
         guard case .array(let items) = value else { fail(key, "must be an array of objects"); return nil }
+        guard items.count >= minCount else { fail(key, "must have at least \(minCount) item\(minCount == 1 ? "" : "s")"); return nil }
         guard items.count <= maxCount else { fail(key, "must have at most \(maxCount) items"); return nil }
         var results: [T] = []
         for (i, item) in items.enumerated() {

@@ -9,8 +9,6 @@ import SQLiteStore
 /// within 30 days. Counts only; for viewers (programme boards, evaluators) a count from 1 to 4,
 /// and any average over so few people, is withheld (`null`) so no figure points at a person.
 enum Reports {
-    static let suppressionThreshold = 5
-
     @Sendable static func report(_ request: Request, _ context: RequestContext) throws -> Response {
         try request.query.allowOnly(["month", "area", "provider"])
         let month = request.query.string("month") ?? String(context.now.date.prefix(7))
@@ -19,9 +17,8 @@ enum Reports {
             throw Problem.badRequest("month must be YYYY-MM.", errors: [FieldError("month", "must be YYYY-MM")])
         }
         let next = Timestamp(date: nextMonth(month) + "-01") ?? start
-        let exact = context.principal?.role != .viewer
-        /// `value`, unless it rests on a count too small to show.
-        func shown(_ count: Int, _ value: JSON) -> JSON { exact || count == 0 || count >= suppressionThreshold ? value : .null }
+        let small = SmallCounts(for: context.principal)
+        func shown(_ count: Int, _ value: JSON) -> JSON { small.shown(count, value) }
         return try context.read { db in
             let scheme = try MatchStore.requireScheme(db, request.parameter("scheme"))
             var areaId = context.principal?.scope?.kind == .area ? context.principal?.scope?.id : nil
@@ -116,7 +113,7 @@ enum Reports {
                 "waiting": waiting, "active_matches": shown(active, .int(active)), "contacts": contacts, "ended": .object(ended),
                 "time_to_match": timeToMatch, "outcomes": .array(outcomes),
                 "volunteers_with_checks_expiring": shown(expiring, .int(expiring)),
-                "suppression_threshold": exact ? .null : .int(suppressionThreshold),
+                "suppression_threshold": small.thresholdJSON,
             ])
         }
     }

@@ -17,13 +17,13 @@ public enum CreditsDirectory {
 /// Figures other modules (Impact) read about Time Credits.
 public enum CreditFigures {
     /// Approved hours and the credits issued for them, between `from` and `to` (YYYY-MM-DD), for
-    /// volunteers living in `areaPath`.
-    public static func hoursAndCredits(_ db: Database, from: String, to: String, areaPath: String?) throws -> (hours: Double, credits: Int) {
+    /// volunteers living in `areaPath`, and how many volunteers gave them.
+    public static func hoursAndCredits(_ db: Database, from: String, to: String, areaPath: String?) throws -> (hours: Double, credits: Int, people: Int) {
         try db.queryOne("""
-            SELECT coalesce(sum(v.half_hours), 0), coalesce(sum(v.credits), 0) FROM volunteering v
+            SELECT coalesce(sum(v.half_hours), 0), coalesce(sum(v.credits), 0), count(DISTINCT v.person_id) FROM volunteering v
             WHERE v.status = 'approved' AND v.on_date BETWEEN ?1 AND ?2
               AND (?3 IS NULL OR v.person_id IN (SELECT p.id FROM people p JOIN areas a ON a.id = p.area_id WHERE substr(a.path, 1, length(?3)) = ?3))
-            """, [from, to, areaPath]) { (hours: Double($0.int(0)) / 2, credits: $0.int(1)) } ?? (0, 0)
+            """, [from, to, areaPath]) { (hours: Double($0.int(0)) / 2, credits: $0.int(1), people: $0.int(2)) } ?? (0, 0, 0)
     }
 
     /// A person's volunteering and visits, dated, for the journey view.

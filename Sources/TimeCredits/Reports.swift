@@ -7,8 +7,6 @@ import SQLiteStore
 /// the first time; the share of earned credits spent. Counts only; for viewers a count of people
 /// from 1 to 4, and the hours and credits of so few people, are withheld.
 enum CreditReports {
-    static let suppressionThreshold = 5
-
     @Sendable static func report(_ request: Request, _ context: RequestContext) throws -> Response {
         try request.query.allowOnly(["from", "to", "area"])
         let thisMonth = String(context.now.date.prefix(7))
@@ -19,10 +17,9 @@ enum CreditReports {
             throw Problem.badRequest("\(name) must be a month as YYYY-MM.", errors: [FieldError(name, "must be YYYY-MM")])
         }
         guard fromMonth <= toMonth else { throw Problem.badRequest("from must not be after to.", errors: [FieldError("to", "must not be before from")]) }
-        let exact = context.principal?.role != .viewer
-        /// `value` unless it rests on 1 to 4 people and the caller is a viewer.
-        func shown(_ n: Int, _ value: JSON) -> JSON { exact || n == 0 || n >= suppressionThreshold ? value : .null }
-        func people(_ n: Int) -> JSON { shown(n, .int(n)) }
+        let small = SmallCounts(for: context.principal)
+        func shown(_ n: Int, _ value: JSON) -> JSON { small.shown(n, value) }
+        func people(_ n: Int) -> JSON { small.count(n) }
         let start = fromMonth + "-01", end = nextMonth(toMonth) + "-01"
         return try context.read { db in
             var areaPath: String?
@@ -110,7 +107,7 @@ enum CreditReports {
                 "by_age_band": try grouped("age_band", label: "age_band"),
                 "spent": ["credits": shown(spent.isEmpty ? 0 : spenders, .int(spentTotal)), "by_offer": .array(spent)],
                 "share_spent": issued == 0 ? .null : shown(spentTotal == 0 ? earners : min(earners, spenders), .double((Double(spentTotal) / Double(issued) * 1000).rounded() / 1000)),
-                "suppression_threshold": exact ? .null : .int(suppressionThreshold),
+                "suppression_threshold": small.thresholdJSON,
             ])
         }
     }

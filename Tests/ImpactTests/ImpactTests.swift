@@ -69,8 +69,8 @@ struct ImpactFixture {
         let server = try TestServer()
         defer { server.stop() }
         _ = try ImpactFixture(server)
-        let viewer = try server.makeKey(.viewer, name: "programme board")
-        let impact = try server.request("GET", "/v1/impact?from=2026-12&to=2026-12", key: viewer)
+        let officer = try server.makeKey(.officer)
+        let impact = try server.request("GET", "/v1/impact?from=2026-12&to=2026-12", key: officer)
         #expect(impact.status == 200)
         let i = impact.object
         #expect(i["people_engaged"] as? Int == 4, "Layla matched and volunteered: counted once")
@@ -79,13 +79,21 @@ struct ImpactFixture {
         let areas = (i["by_area"] as? [[String: Any]] ?? []).map { ($0["area_id"] as? String ?? "", $0["people"] as? Int ?? 0) }
         #expect(areas.map(\.0) == ["leyton", "walthamstow"] && areas.map(\.1) == [3, 1])
         #expect((i["by_month"] as? [[String: Any]])?.first?["new_people"] as? Int == 4)
-        let walthamstow = try server.request("GET", "/v1/impact?from=2026-12&to=2026-12&area=walthamstow", key: viewer).object
+        let walthamstow = try server.request("GET", "/v1/impact?from=2026-12&to=2026-12&area=walthamstow", key: officer).object
         #expect(walthamstow["people_engaged"] as? Int == 1 && walthamstow["reported_reach"] as? Int == 0)
+        #expect(try server.request("GET", "/v1/impact?from=2026-11&to=2026-11", key: officer).object["people_engaged"] as? Int == 0)
+
+        // A programme board (viewer) sees no count of 1 to 4 people, nor a total that would give it away.
+        let viewer = try server.makeKey(.viewer, name: "programme board")
+        let board = try server.request("GET", "/v1/impact?from=2026-12&to=2026-12", key: viewer).object
+        #expect(board["people_engaged"] is NSNull && board["total"] is NSNull && board["progress"] is NSNull)
+        #expect(board["reported_reach"] as? Int == 8 && board["suppression_threshold"] as? Int == 5)
+        #expect((board["by_area"] as? [[String: Any]] ?? []).allSatisfy { $0["people"] is NSNull })
         #expect(try server.request("GET", "/v1/impact?from=2026-11&to=2026-11", key: viewer).object["people_engaged"] as? Int == 0)
 
-        #expect(try server.request("PATCH", "/v1/impact/settings", key: try server.makeKey(.officer), json: #"{"target": 10}"#).status == 403)
+        #expect(try server.request("PATCH", "/v1/impact/settings", key: officer, json: #"{"target": 10}"#).status == 403)
         #expect(try server.request("PATCH", "/v1/impact/settings", key: server.adminKey, json: #"{"target": 10}"#).status == 200)
-        #expect(try server.request("GET", "/v1/impact?from=2026-12&to=2026-12", key: viewer).object["progress"] as? Double == 1.2)
+        #expect(try server.request("GET", "/v1/impact?from=2026-12&to=2026-12", key: officer).object["progress"] as? Double == 1.2)
         #expect(try server.request("GET", "/v1/impact?from=2026-13", key: viewer).status == 400)
         #expect(try server.request("GET", "/v1/impact", key: try server.makeKey(.partner)).status == 403)
     }
@@ -113,6 +121,25 @@ struct ImpactFixture {
         #expect(quarters.first?["value"] is NSNull && quarters.last?["value"] as? Double == 620 && quarters.last?["met"] as? Bool == true)
         let bad = try server.request("POST", "/v1/measures", key: officer, json: #"{"name": "x", "unit": "y", "source": "vibes", "target": 1, "period": "fortnight"}"#)
         #expect(bad.status == 422 && Set(bad.errorFields) == ["source", "period"])
+        // Found by review: loose spellings were stored where no series would ever look.
+        for period in ["2026-Q04", "2026-+4", "2026-", "-2026", "2026-Q4-", "2026-q4"] {
+            #expect(try server.request("PUT", "/v1/measures/\(manual)/values/\(period)", key: officer, json: #"{"value": 1}"#).status == 400, "\(period)")
+        }
+        // The series is computed, so there is no ETag to go stale (a 304 would hide the new value).
+        #expect(try server.request("GET", "/v1/measures/\(manual)", key: officer).header("ETag") == nil)
+
+        // A key scoped to Chingford names an area of its own, and sees and changes only those measures.
+        let scoped = try server.makeKey(.officer, scope: Scope("area:chingford"))
+        #expect(try server.request("POST", "/v1/measures", key: scoped, json: #"{"name": "n", "unit": "u", "source": "manual", "target": 1, "period": "year"}"#).errorFields == ["area_id"])
+        #expect(try server.request("POST", "/v1/measures", key: scoped, json: #"{"name": "n", "unit": "u", "source": "manual", "target": 1, "period": "year", "area_id": "leyton"}"#).status == 422)
+        let own = try ImpactFixture.id(server.request("POST", "/v1/measures", key: scoped, json: #"""
+            {"name": "Chingford fair", "unit": "people", "source": "manual", "target": 1, "period": "year", "area_id": "chingford"}
+            """#))
+        #expect(try server.request("GET", "/v1/measures", key: scoped).array.compactMap { $0["id"] as? String } == [own])
+        #expect(try server.request("GET", "/v1/measures/\(manual)", key: scoped).status == 404)
+        #expect(try server.request("PUT", "/v1/measures/\(manual)/values/2026-Q4", key: scoped, json: #"{"value": 1}"#).status == 404)
+        #expect(try server.request("PATCH", "/v1/measures/\(computed)", key: scoped, json: #"{"target": 2}"#).status == 404)
+        #expect(try server.request("GET", "/v1/measures", key: officer).array.count == 3)
     }
 
     @Test func surveyWavesShowTheChangeInPercentagePoints() throws {
@@ -142,21 +169,41 @@ struct ImpactFixture {
         #expect(again.status == 409)
         let bad = try server.request("POST", "/v1/surveys", key: officer, json: #"{"survey": "x", "wave": "third", "period": "2026", "results": [{"question": "q", "sample_size": 0, "share_agreeing": 101}]}"#)
         #expect(bad.status == 422 && Set(bad.errorFields) == ["wave", "results[0].sample_size", "results[0].share_agreeing"])
+        #expect(try server.request("POST", "/v1/surveys", key: officer, json: #"{"survey": "x", "wave": "baseline", "period": "2026", "results": []}"#).errorFields == ["results"])
+
+        // A scoped key records and sees only its own areas' results.
+        let scoped = try server.makeKey(.officer, scope: Scope("area:chingford"))
+        let outside = try server.request("POST", "/v1/surveys", key: scoped, json: #"""
+            {"survey": "Residents survey", "wave": "baseline", "period": "2025", "results": [{"question": "q", "area_id": "leyton", "sample_size": 10, "share_agreeing": 50}]}
+            """#)
+        #expect(outside.status == 422 && outside.errorFields == ["results[0].area_id"])
+        #expect(try server.request("GET", "/v1/surveys", key: scoped).array.isEmpty)
+        #expect(try server.request("GET", "/v1/surveys/changes", key: scoped).array.isEmpty)
+        #expect(try server.request("GET", "/v1/surveys", key: officer).array.count == 4)
     }
 
     @Test func anAreaDashboardJoinsTheModulesAndShowsGaps() throws {
         let server = try TestServer()
         defer { server.stop() }
         _ = try ImpactFixture(server)
-        let dashboard = try server.request("GET", "/v1/areas/leyton/dashboard?from=2026-12&to=2026-12", key: try server.makeKey(.viewer)).object
+        let dashboard = try server.request("GET", "/v1/areas/leyton/dashboard?from=2026-12&to=2026-12", key: try server.makeKey(.officer)).object
         let figures = dashboard["figures"] as? [String: Any] ?? [:]
         #expect((figures["matching"] as? [String: Any])?["active_fan_matches"] as? Int == 1)
         #expect((figures["timecredits"] as? [String: Any])?["hours_volunteered"] as? Double == 3, "Layla lives in Leyton; Ben does not")
         #expect((figures["groups"] as? [String: Any])?["mapped"] as? Int == 1)
-        #expect(dashboard["gaps"] as? [String] == ["premises", "volunteers"], "the Food Bank's needs no Leyton group offers")
+        let gaps = dashboard["gaps"] as? [String: Any] ?? [:]
+        #expect(gaps["needs_no_local_group_offers"] as? [String] == ["premises", "volunteers"], "the Food Bank's needs no Leyton group offers")
+        #expect((gaps["beneficiaries_not_served"] as? [String])?.contains("older_people") == true)
         #expect((dashboard["networks"] as? [[String: Any]])?.first?["name"] as? String == "Leyton Community Network")
+        // A board member sees the groups but not one match or one volunteer's hours.
+        let board = try server.request("GET", "/v1/areas/leyton/dashboard?from=2026-12&to=2026-12", key: try server.makeKey(.viewer)).object
+        let boardFigures = board["figures"] as? [String: Any] ?? [:]
+        #expect((boardFigures["matching"] as? [String: Any])?["active_fan_matches"] is NSNull)
+        #expect((boardFigures["timecredits"] as? [String: Any])?["hours_volunteered"] is NSNull)
+        #expect((boardFigures["groups"] as? [String: Any])?["mapped"] as? Int == 1)
         let scoped = try server.makeKey(.officer, scope: Scope("area:chingford"))
-        #expect(try server.request("GET", "/v1/areas/leyton/dashboard", key: scoped).status == 422)
+        #expect(try server.request("GET", "/v1/areas/leyton/dashboard", key: scoped).status == 404)
+        #expect(try server.request("GET", "/v1/areas/nowhere/dashboard", key: server.adminKey).status == 404)
     }
 
     @Test func aPersonsJourneyNeedsTheirConsentAndIsForOfficers() throws {
@@ -182,12 +229,29 @@ struct ImpactFixture {
         _ = try ImpactFixture.id(server.request("POST", "/v1/measures", key: officer, json: #"""
             {"name": "Hours volunteered", "unit": "hours", "source": "hours_volunteered", "target": 5, "period": "month"}
             """#))
-        let report = try server.request("GET", "/v1/impact/report?from=2026-12&to=2026-12", key: officer).object
+        let manual = try ImpactFixture.id(server.request("POST", "/v1/measures", key: officer, json: #"""
+            {"name": "Residents at events", "unit": "people", "source": "manual", "target": 500, "period": "quarter", "area_id": "leyton"}
+            """#))
+        #expect(try server.request("PUT", "/v1/measures/\(manual)/values/2026-Q4", key: officer, json: #"{"value": 620}"#).status == 200)
+        let report = try server.request("GET", "/v1/impact/report?from=2026-11&to=2026-12", key: officer).object
         #expect((report["impact"] as? [String: Any])?["people_engaged"] as? Int == 4)
         #expect(((report["modules"] as? [String: Any])?["timecredits"] as? [String: Any])?["hours_volunteered"] as? Double == 6)
-        #expect((report["measures"] as? [[String: Any]])?.first?["met"] as? Bool == true)
-        let csv = try server.request("GET", "/v1/impact/report?from=2026-12&to=2026-12&format=csv", key: officer)
+        // Each measure against its target in each of its own periods in the range.
+        let measures = report["measures"] as? [[String: Any]] ?? []
+        let hours = (measures.first { $0["name"] as? String == "Hours volunteered" }?["values"] as? [[String: Any]]) ?? []
+        #expect(hours.compactMap { $0["period"] as? String } == ["2026-11", "2026-12"] && hours.compactMap { $0["met"] as? Bool } == [false, true])
+        let events = (measures.first { $0["name"] as? String == "Residents at events" }?["values"] as? [[String: Any]]) ?? []
+        #expect(events.count == 1 && events.first?["period"] as? String == "2026-Q4" && events.first?["value"] as? Double == 620,
+                "a hand-entered quarter shows in a report that spans it")
+        let csv = try server.request("GET", "/v1/impact/report?from=2026-11&to=2026-12&format=csv", key: officer)
         #expect(csv.header("Content-Type") == "text/csv; charset=utf-8")
-        #expect(csv.text.contains("impact,people_engaged,4,50000\r\n") && csv.text.contains("measure,Hours volunteered,6,5\r\n"))
+        #expect(csv.text.contains("impact,people_engaged,2026-11..2026-12,4,50000\r\n"), "\(csv.text)")
+        #expect(csv.text.contains("measure,Hours volunteered,2026-12,6,5\r\n") && csv.text.contains("measure,Residents at events,2026-Q4,620,500\r\n"))
+        let accepted = try server.request("GET", "/v1/impact/report?from=2026-11&to=2026-12", key: officer, headers: [("Accept", "text/csv")])
+        #expect(accepted.header("Content-Type") == "text/csv; charset=utf-8" && accepted.text == csv.text)
+        // Another council's officer gets their own area's report: no Leyton measure in it.
+        let scoped = try server.makeKey(.officer, scope: Scope("area:chingford"))
+        let theirs = try server.request("GET", "/v1/impact/report?from=2026-11&to=2026-12", key: scoped).object
+        #expect((theirs["measures"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String } == [])
     }
 }
