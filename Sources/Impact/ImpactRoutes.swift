@@ -80,7 +80,7 @@ enum ImpactRoutes {
                                             [area.path], Measure.init(row:))
                 let measureRows: [JSON] = try measures.map { measure in
                     let periods = Period.covering(kind: measure.period, first: range.firstDay, last: range.lastDay)
-                    return measure.json(with: "values", try MeasureSources.points(db, measure, periods: periods, sources: sources))
+                    return measure.json(with: "values", try MeasureSources.points(db, measure, periods: periods, sources: sources, small: small))
                 }
                 return ["from": .string(range.from), "to": .string(range.to), "area": JSON(area.id),
                         "impact": try impactJSON(db, sources: sources, range: range, area: area, small: small),

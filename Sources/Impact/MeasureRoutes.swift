@@ -78,7 +78,8 @@ enum MeasureRoutes {
             let json = try context.read { db -> JSON in
                 let measure = try Measure.require(db, id: request.parameter("id"), for: context.principal)
                 let periods = Period.series(kind: measure.period, endingAt: context.now.date, count: count)
-                return try measure.json(with: "series", MeasureSources.points(db, measure, periods: periods, sources: sources))
+                return try measure.json(with: "series", MeasureSources.points(db, measure, periods: periods, sources: sources,
+                                                                                 small: SmallCounts(for: context.principal)))
             }
             return .json(json)
         }

@@ -85,34 +85,42 @@ enum MeasureSources {
     static var names: [String] { computed.map(\.name) + ["manual"] }
 
     /// The measure's value for one period (first and last day), or nil for a manual measure
-    /// without an entry.
-    static func value(_ db: Database, _ measure: Measure, period: Period, sources: [any EngagementSource]) throws -> Double? {
+    /// without an entry; and how many people a computed figure rests on (nil: not about people,
+    /// or entered by hand as an aggregate), so small ones can be withheld from viewers.
+    static func value(_ db: Database, _ measure: Measure, period: Period, sources: [any EngagementSource]) throws -> (value: Double?, people: Int?) {
         let path = try measure.areaId.flatMap { try Areas.subtreePath(db, id: $0) }
         switch measure.source {
         case "people_engaged":
-            return Double(try EngagementCount.count(db, sources: sources, from: String(period.first.prefix(7)), to: String(period.last.prefix(7)),
-                                                    areaPath: path).people)
-        case "groups_mapped": return Double(try GroupFigures.mapped(db, to: period.last, areaPath: path))
-        case "new_groups_found": return Double(try GroupFigures.found(db, from: period.first, to: period.last, areaPath: path))
+            let people = try EngagementCount.count(db, sources: sources, from: String(period.first.prefix(7)), to: String(period.last.prefix(7)),
+                                                   areaPath: path).people
+            return (Double(people), people)
+        case "groups_mapped": return (Double(try GroupFigures.mapped(db, to: period.last, areaPath: path)), nil)
+        case "new_groups_found": return (Double(try GroupFigures.found(db, from: period.first, to: period.last, areaPath: path)), nil)
         case "new_groups_new_to_council":
-            return Double(try GroupFigures.found(db, from: period.first, to: period.last, areaPath: path, newToCouncilOnly: true))
-        case "active_fan_matches": return Double(try MatchingFigures.activeMatches(db, scheme: "fan", to: period.last, areaPath: path))
-        case "active_befriending_matches": return Double(try MatchingFigures.activeMatches(db, scheme: "befriending", to: period.last, areaPath: path))
-        case "hours_volunteered": return try CreditFigures.hoursAndCredits(db, from: period.first, to: period.last, areaPath: path).hours
-        case "credits_earned": return Double(try CreditFigures.hoursAndCredits(db, from: period.first, to: period.last, areaPath: path).credits)
-        case "grants_awarded": return Double(try FundingFigures.awarded(db, from: period.first, to: period.last, areaPath: path).grants)
-        case "grants_to_new_groups": return Double(try FundingFigures.awarded(db, from: period.first, to: period.last, areaPath: path).toNewGroups)
+            return (Double(try GroupFigures.found(db, from: period.first, to: period.last, areaPath: path, newToCouncilOnly: true)), nil)
+        case "active_fan_matches", "active_befriending_matches":
+            let scheme = measure.source == "active_fan_matches" ? "fan" : "befriending"
+            let matches = try MatchingFigures.activeMatches(db, scheme: scheme, to: period.last, areaPath: path)
+            return (Double(matches), matches)
+        case "hours_volunteered", "credits_earned":
+            let given = try CreditFigures.hoursAndCredits(db, from: period.first, to: period.last, areaPath: path)
+            return (measure.source == "hours_volunteered" ? given.hours : Double(given.credits), given.people)
+        case "grants_awarded": return (Double(try FundingFigures.awarded(db, from: period.first, to: period.last, areaPath: path).grants), nil)
+        case "grants_to_new_groups": return (Double(try FundingFigures.awarded(db, from: period.first, to: period.last, areaPath: path).toNewGroups), nil)
         default:
-            return try db.queryOne("SELECT value FROM measure_values WHERE measure_id = ? AND period = ?", [measure.id, period.label]) { $0.double(0) }
+            let entered = try db.queryOne("SELECT value FROM measure_values WHERE measure_id = ? AND period = ?", [measure.id, period.label]) { $0.double(0) }
+            return (entered, nil)
         }
     }
 }
 
 extension MeasureSources {
-    /// The measure against its target in each period: `{period, value, target, met}`.
-    static func points(_ db: Database, _ measure: Measure, periods: [Period], sources: [any EngagementSource]) throws -> JSON {
+    /// The measure against its target in each period: `{period, value, target, met}`. A value
+    /// resting on 1 to 4 people is withheld (with `met`) from viewers.
+    static func points(_ db: Database, _ measure: Measure, periods: [Period], sources: [any EngagementSource], small: SmallCounts) throws -> JSON {
         .array(try periods.map { period in
-            let value = try value(db, measure, period: period, sources: sources)
+            let figure = try value(db, measure, period: period, sources: sources)
+            let value = figure.people.map { small.hides($0) } == true ? nil : figure.value
             return ["period": .string(period.label), "value": JSON(value), "target": .double(measure.target),
                     "met": value.map { .bool($0 >= measure.target) } ?? .null]
         })

@@ -71,7 +71,14 @@ public final class KithApplication: Sendable {
     }
 
     public func start() throws {
-        try server.start()
+        do {
+            try server.start()
+        } catch {
+            // libdispatch traps when a suspended timer is released: resume it cancelled.
+            housekeeping.value.cancel()
+            if started.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged { housekeeping.value.resume() }
+            throw error
+        }
         if started.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged { housekeeping.value.resume() }
     }
 

@@ -44,13 +44,17 @@ public final class Metrics: Sendable {
         hasher.combine(UInt(pthread_self()))
         shards[(hasher.finalize() & Int.max) % shards.count].state.withLock { state in
             state.requests[RequestKey(method: method, route: route, status: status), default: 0] += 1
-            var histogram = state.latency[route] ?? Histogram()
-            if let index = Metrics.buckets.firstIndex(where: { seconds <= $0 }) { histogram.counts[index] += 1 }
-            histogram.sum += seconds
-            histogram.total += 1
-            state.latency[route] = histogram
+            // Updated in place: a copy taken out and stored back would copy `counts` on every request.
+            let index = Metrics.buckets.firstIndex(where: { seconds <= $0 })
+            Self.observe(seconds, bucket: index, in: &state.latency[route, default: Histogram()])
             if status == 429 { state.rateLimited += 1 }
         }
+    }
+
+    private static func observe(_ seconds: Double, bucket: Int?, in histogram: inout Histogram) {
+        if let bucket { histogram.counts[bucket] += 1 }
+        histogram.sum += seconds
+        histogram.total += 1
     }
 
     public func render() -> String {

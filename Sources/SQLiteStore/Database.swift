@@ -176,7 +176,8 @@ public final class Database {
     /// Inside an open transaction it nests as a savepoint.
     public func transaction<T>(_ kind: TransactionKind = .immediate, _ body: () throws -> T) throws -> T {
         if isInTransaction { return try savepoint(body) }
-        try run("BEGIN \(kind.rawValue)")
+        // Literal SQL, not interpolated: no string is built per transaction (every read takes one).
+        try run(kind == .deferred ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE")
         do {
             let result = try body()
             try run("COMMIT")

@@ -96,15 +96,8 @@ enum KithCLI {
                 """)
             _ = (secret + "\n").withCString { write(1, $0, strlen($0)) }
         }
-        try application.start()
-        application.log.event("info", "kith listening", [
-            ("address", .string("http://\(configuration.server.host):\(application.port)")),
-            ("database", .string(configuration.databasePath)),
-            ("synchronous", .string(configuration.database.synchronous.rawValue)),
-        ])
-        application.log.flush()
-
-        // Graceful shutdown on SIGINT and SIGTERM.
+        // Graceful shutdown on SIGINT and SIGTERM, set up before the listening line: a supervisor
+        // that stops the server as soon as it says it is listening must not have its signal lost.
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         let stopQueue = DispatchQueue(label: "kith.signals")
@@ -121,6 +114,14 @@ enum KithCLI {
             source.resume()
             signalSources.append(source)
         }
+        try application.start()
+        application.log.event("info", "kith listening", [
+            ("address", .string("http://\(configuration.server.host):\(application.port)")),
+            ("database", .string(configuration.databasePath)),
+            ("synchronous", .string(configuration.database.synchronous.rawValue)),
+        ])
+        application.log.flush()
+
         withExtendedLifetime(signalSources) { dispatchMain() }
     }
 

@@ -110,6 +110,9 @@ struct ImpactFixture {
         #expect(series.compactMap { $0["period"] as? String } == ["2026-10", "2026-11", "2026-12"])
         #expect(series.compactMap { $0["value"] as? Double } == [0, 0, 1] && series.compactMap { $0["met"] as? Bool } == [false, false, true])
         #expect(try server.request("PUT", "/v1/measures/\(computed)/values/2026-12", key: officer, json: #"{"value": 3}"#).status == 409)
+        // One active match is one pair of people: a board member sees the zeros but not the one.
+        let board = try server.request("GET", "/v1/measures/\(computed)?periods=3", key: try server.makeKey(.viewer)).object["series"] as? [[String: Any]] ?? []
+        #expect(board.compactMap { $0["value"] as? Double } == [0, 0] && board.last?["value"] is NSNull && board.last?["met"] is NSNull)
 
         let manual = try ImpactFixture.id(server.request("POST", "/v1/measures", key: officer, json: #"""
             {"name": "Residents at community events", "unit": "people", "source": "manual", "target": 500, "period": "quarter", "area_id": "leyton"}

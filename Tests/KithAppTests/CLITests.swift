@@ -109,6 +109,18 @@ import Testing
         #expect(try Self.run(["serve", "--port", "99999"]).stderr.contains("--port must be"))
     }
 
+    /// Found by benchmarking: a port already in use crashed the process (SIGILL) instead of
+    /// ending it with an error an operator can read.
+    @Test func aPortInUseIsAnErrorNotACrash() throws {
+        let directory = try TestServer.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try TestServer()
+        defer { server.stop() }
+        let run = try Self.run(["serve", "--db", directory + "/busy.sqlite", "--port", String(server.port)])
+        #expect(run.status == 1, "exit status \(run.status), stderr: \(run.stderr)")
+        #expect(run.stderr.lowercased().contains("address already in use") || run.stderr.contains("bind"), "\(run.stderr)")
+    }
+
     @Test func theBinaryEmbedsTheMigrationFilesByteForByte() throws {
         let folder = URL(fileURLWithPath: OpenAPITests.specPath).deletingLastPathComponent().appendingPathComponent("migrations")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }.sorted()
