@@ -243,15 +243,17 @@ public final class Database {
         return problems
     }
 
-    /// Copies the database to `destination` with the online backup API, a few pages at a time,
-    /// so writers are only briefly held up.
+    /// Copies the database to `destination` with the online backup API, all pages in one step:
+    /// one read transaction, so the copy is a single consistent snapshot. In WAL mode a reader
+    /// does not block writers, and copying a few pages at a time would be worse: every commit by
+    /// another connection restarts the copy, so under steady writes it might never finish.
     public func backup(to destination: String) throws {
         let target = try Database(path: destination)
         let backup = sqlite3_backup_init(target.handle, "main", handle, "main")
         guard let backup else { throw target.error(sqlite3_errcode(target.handle), sql: nil) }
         var rc: Int32
         repeat {
-            rc = sqlite3_backup_step(backup, 256)
+            rc = sqlite3_backup_step(backup, -1)
             if rc == SQLITE_BUSY || rc == SQLITE_LOCKED { usleep(20_000) }
         } while rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED
         sqlite3_backup_finish(backup)

@@ -15,54 +15,14 @@ after the restart, as a careful client would. At the end it checks, from the dat
 - `kith check` passes.
 Standard library only. Exit status 0 when all holds.
 """
-import argparse, json, os, random, signal, socket, sqlite3, subprocess, sys, tempfile, threading, time, urllib.error, urllib.request, uuid
+import argparse, os, random, sqlite3, subprocess, sys, tempfile, threading, time, uuid
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, kith, db):
-        self.kith, self.db, self.port, self.proc = kith, db, free_port(), None
-
-    @property
-    def base(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        self.proc = subprocess.Popen([self.kith, "serve", "--db", self.db, "--port", str(self.port), "--access-log", "off",
-                                      "--rate-limits", "off"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(self.base + "/healthz", timeout=1).read()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise SystemExit(f"kith serve exited with {self.proc.returncode}")
-                time.sleep(0.05)
-        raise SystemExit("kith serve did not answer /healthz")
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
+import drill
 
 
 def request(base, method, path, key, body=None, headers=None, timeout=10):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(base + path, data=data, method=method)
-    req.add_header("Authorization", "Bearer " + key)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    for name, value in (headers or {}).items():
-        req.add_header(name, value)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
+    status, answer, _ = drill.request(base, method, path, key, body, headers, timeout)
+    return status, answer
 
 
 def main():
@@ -77,31 +37,12 @@ def main():
     db = os.path.join(work, "kith.sqlite")
     admin = subprocess.run([args.kith, "keys", "create", "--role", "admin", "--name", "crash-drill", "--db", db],
                            capture_output=True, text=True, check=True).stdout.strip()
-    server = Server(args.kith, db)
+    server = drill.Server(args.kith, db)
     server.start()
 
-    # Seed: areas, an organisation issuing credits, 12 volunteers with 200 credits each, 6 groups.
+    # Seed: areas, an organisation issuing credits, 12 volunteers with 216 credits each, 6 groups.
     base = server.base
-    urllib.request.urlopen(urllib.request.Request(base + "/v1/areas/import", method="POST",
-                           data=b"id,name,kind,parent_id,code\npeterborough,Peterborough,council,,\nortons,The Ortons,area,peterborough,\n",
-                           headers={"Authorization": "Bearer " + admin, "Content-Type": "text/csv"})).read()
-    request(base, "PATCH", "/v1/credit-settings", admin, {"gifting_allowed": True, "max_hours_per_day": 24})
-    _, org = request(base, "POST", "/v1/credit-organisations", admin, {"name": "Orton Litter Pickers", "earns": True, "area_id": "ortons"})
-    people = []
-    for i in range(12):
-        _, person = request(base, "POST", "/v1/people", admin, {"full_name": f"Drill Volunteer {i}", "roles": ["volunteer"], "area_id": "ortons",
-                                                               "consents": [{"purpose": "store_details", "given": True, "method": "written"}]})
-        for d in range(9):
-            status, _ = request(base, "POST", "/v1/volunteering", admin, {"person_id": person["id"], "organisation_id": org["id"],
-                                "on_date": f"2026-01-{d + 1:02d}", "hours": 24, "activity": "litter_picking"},
-                                {"Idempotency-Key": str(uuid.uuid4())})
-            assert status == 201, status
-        people.append(person["id"])
-    groups = []
-    for i in range(6):
-        status, group = request(base, "POST", "/v1/groups", admin, {"name": f"Drill Group {i}", "kind": "community_group", "based_in": "ortons"})
-        assert status == 201, (status, group)
-        groups.append(group["id"])
+    people, groups = drill.seed(base, admin)
 
     acknowledged_gifts = {}      # idempotency key -> movement id
     acknowledged_edits = {g: [] for g in groups}   # group -> versions acknowledged
@@ -176,21 +117,15 @@ def main():
                               (group,)).fetchone()[0]
         if version < max(versions) or updates < len(versions) or len(set(versions)) != len(versions):
             failures.append(f"group {group}: version {version}, {updates} updates logged, acknowledged {sorted(versions)}")
-    mismatched = con.execute("""
-        SELECT count(*) FROM credit_accounts a
-        WHERE a.balance <> coalesce((SELECT sum(credits) FROM credit_movements WHERE to_account = a.id), 0)
-                         - coalesce((SELECT sum(credits) FROM credit_movements WHERE from_account = a.id), 0)""").fetchone()[0]
-    negative = con.execute("SELECT count(*) FROM credit_accounts WHERE kind <> 'issuing' AND balance < 0").fetchone()[0]
-    total = con.execute("SELECT coalesce(sum(balance), 0) FROM credit_accounts").fetchone()[0]
+    ledger = drill.ledger_problems(con)
     con.close()
-    if mismatched or negative or total:
-        failures.append(f"ledger: {mismatched} mismatched balance(s), {negative} negative, total {total}")
+    failures += ["ledger: " + problem for problem in ledger]
     check = subprocess.run([args.kith, "check", "--db", db], capture_output=True, text=True)
     if check.returncode != 0:
         failures.append("kith check: " + check.stdout.strip())
     edits = sum(len(v) for v in acknowledged_edits.values())
     print(f"   {args.kills} kills; {len(acknowledged_gifts)} gifts and {edits} group edits acknowledged; {refused[0]} refused; "
-          f"{stored_keys} idempotency keys stored; ledger balanced: {not (mismatched or negative or total)}")
+          f"{stored_keys} idempotency keys stored; ledger balanced: {not ledger}")
     if failures:
         for failure in failures:
             print("FAILED:", failure)
