@@ -17,10 +17,12 @@ let package = Package(
         // System libraries (Debian: libsqlite3-dev, libssl-dev).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
+        // epoll from libc (Swift's Glibc module does not export it), for the worker queues' event sets.
+        .systemLibrary(name: "CEpoll"),
 
         // HTTP/1.1: a pure parser and encoder, then the socket server on Dispatch.
         .target(name: "HTTP1", swiftSettings: strict),
-        .target(name: "HTTPServer", dependencies: ["HTTP1"], swiftSettings: strict),
+        .target(name: "HTTPServer", dependencies: ["HTTP1", "CEpoll"], swiftSettings: strict),
 
         // SQLite: connections, statements, transactions, reader pool, migrator, backup.
         .target(name: "SQLiteStore", dependencies: ["CSQLite", "CCrypto"], swiftSettings: strict),

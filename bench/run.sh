@@ -209,10 +209,10 @@ install_missing() { # apt-get install whatever of <command>:<package> ... is mis
 }
 install_missing wrk:wrk curl:curl sqlite3:sqlite3 python3:python3 dpkg:libsqlite3-dev dpkg:libssl-dev
 
-free_port() { # a port nothing answers on (random, 20000-39999)
-    local p
+free_port() { # a port nothing answers on (random, 20000-32767: below the kernel's ephemeral range,
+    local p       # where wrk's own client ports could take it between this check and the bind)
     for _ in $(seq 1 100); do
-        p=$((20000 + RANDOM % 20000))
+        p=$((20000 + RANDOM % 12768))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
     done
     echo "no free port found" >&2

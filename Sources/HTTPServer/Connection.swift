@@ -8,9 +8,9 @@ import Glibc
 /// One client connection: reads bytes, feeds the parser, calls the responder for each complete
 /// request in order, and writes the answers back.
 ///
-/// All mutable state is confined to `queue` (the serial worker queue the connection is pinned to):
-/// the read source, the write source and timeouts all run there, so the class needs no locks. Only `deadline` is read from the
-/// server's sweeper thread, which is why it is atomic.
+/// All mutable state is confined to `queue` (the serial queue of the worker the connection is pinned
+/// to): readiness events from the worker's epoll set and timeouts all run there, so the class needs
+/// no locks. Only `deadline` is read from the server's sweeper thread, which is why it is atomic.
 final class Connection: @unchecked Sendable {
     enum Phase: Int {
         case idle = 0       // between requests (keep-alive)
@@ -21,6 +21,7 @@ final class Connection: @unchecked Sendable {
     }
 
     let queue: DispatchQueue
+    private let worker: Worker
     private let fd: Int32
     private let remoteAddress: String
     private let configuration: ServerConfiguration
@@ -28,9 +29,8 @@ final class Connection: @unchecked Sendable {
     private let server: HTTPServer   // released when the connection closes
 
     private var parser: RequestParser
-    private var readSource: (any DispatchSourceRead)?
-    private var writeSource: (any DispatchSourceWrite)?
-    private var readSuspended = false
+    /// True while reading is paused until the socket takes more of the response.
+    private var waitingToWrite = false
     private var outbound: [UInt8] = []
     private var outboundOffset = 0
     private var closeAfterWrite = false
@@ -38,7 +38,6 @@ final class Connection: @unchecked Sendable {
     private var draining = false
     private var lingerBytes = 0
     private var dateCache: (second: Int64, text: String) = (0, "")
-    private var pendingCancels = 0
 
     /// Monotonic nanoseconds after which the sweeper should call `checkDeadline`; 0 means none.
     let deadline = Atomic<UInt64>(0)
@@ -47,24 +46,33 @@ final class Connection: @unchecked Sendable {
     private var writeDeadline: UInt64 = 0
 
     init(fd: Int32, remoteAddress: String, configuration: ServerConfiguration, responder: any HTTPResponder,
-         server: HTTPServer, queue: DispatchQueue) {
+         server: HTTPServer, worker: Worker) {
         self.fd = fd
         self.remoteAddress = remoteAddress
         self.configuration = configuration
         self.responder = responder
         self.server = server
         self.parser = RequestParser(limits: configuration.parserLimits)
-        self.queue = queue
+        self.worker = worker
+        self.queue = worker.queue
     }
 
     func start() {
-        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-        source.setEventHandler { [unowned self] in self.readable() }
-        source.setCancelHandler { [self] in self.sourceCancelled() }
-        readSource = source
-        pendingCancels += 1
         setPhase(.idle)
-        source.resume()
+        watch(read: true, write: false)
+    }
+
+    /// Called by the worker when the socket is ready. A hang-up or an error is handled by the read
+    /// or the send it makes fail, which closes the connection.
+    func ready(readable: Bool, writable: Bool, failed: Bool) {
+        guard !closed else { return }
+        if waitingToWrite {
+            guard writable || failed else { return }
+            flush()
+            if !closed && !waitingToWrite { process() }
+        } else if readable || failed {
+            self.readable()
+        }
     }
 
     // MARK: - Reading
@@ -94,7 +102,7 @@ final class Connection: @unchecked Sendable {
             if phase == .lingering { close(); return }
             closeAfterWrite = true
             process()
-            if !closed && writeSource == nil { close() }
+            if !closed && !waitingToWrite { close() }
         } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
             close()
         }
@@ -103,7 +111,7 @@ final class Connection: @unchecked Sendable {
     /// Answers every complete request in the buffer, in order, batching the responses into one
     /// write; stops while a response cannot be written (the client is not reading).
     private func process() {
-        while !closed && writeSource == nil {
+        while !closed && !waitingToWrite {
             switch parser.next() {
             case .needMoreData:
                 let next: Phase = parser.isIdle ? .idle : parser.isReceivingBody ? .body : .head
@@ -179,35 +187,21 @@ final class Connection: @unchecked Sendable {
             outbound.removeAll(keepingCapacity: outbound.capacity <= 256 * 1024)
             outboundOffset = 0
         }
-        if writeSource != nil { stopWaitingForWritable() }
+        if waitingToWrite { stopWaitingForWritable() }
         if closeAfterWrite { finishClosing() }
     }
 
     private func waitUntilWritable() {
         setPhase(.writing)
-        if !readSuspended, let readSource {
-            readSource.suspend()
-            readSuspended = true
-        }
-        guard writeSource == nil else { return }
-        let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
-        source.setEventHandler { [unowned self] in
-            self.flush()
-            if !self.closed && self.writeSource == nil { self.process() }
-        }
-        source.setCancelHandler { [self] in self.sourceCancelled() }
-        writeSource = source
-        pendingCancels += 1
-        source.resume()
+        guard !waitingToWrite else { return }
+        waitingToWrite = true
+        // Write interest only: reading pauses until the client takes what we have for it.
+        watch(read: false, write: true)
     }
 
     private func stopWaitingForWritable() {
-        writeSource?.cancel()
-        writeSource = nil
-        if readSuspended, let readSource {
-            readSuspended = false
-            readSource.resume()
-        }
+        waitingToWrite = false
+        watch(read: true, write: false)
         setPhase(parser.isIdle ? .idle : .head)
     }
 
@@ -222,9 +216,9 @@ final class Connection: @unchecked Sendable {
         }
         shutdown(fd, Int32(SHUT_WR))
         setPhase(.lingering)
-        if readSuspended, let readSource {
-            readSuspended = false
-            readSource.resume()
+        if waitingToWrite {
+            waitingToWrite = false
+            watch(read: true, write: false)
         }
     }
 
@@ -249,11 +243,8 @@ final class Connection: @unchecked Sendable {
             flush()
             if !closed { close() }
         case .writing:
-            // The read source is suspended while we wait to write, and libdispatch on Linux hands a
-            // peer's reset (EPOLLHUP) only to the sources armed at that moment, then drops the fd from
-            // epoll: a reset that lands before the write source is armed is never reported, and the
-            // connection would sit here until the write timeout. So look at the socket ourselves now
-            // and then, and close at once when the peer is gone.
+            // The epoll set reports a hang-up or an error while we wait to write; looking at the
+            // socket ourselves now and then as well is cheap, and closes at once when the peer is gone.
             if now < writeDeadline && !peerIsGone() {
                 deadline.store(now + UInt64(min(configuration.writeTimeout, 1) * 1e9), ordering: .relaxed)
                 return
@@ -274,24 +265,22 @@ final class Connection: @unchecked Sendable {
         guard !closed else { return }
         closed = true
         deadline.store(0, ordering: .relaxed)
-        if let writeSource { writeSource.cancel() }
-        writeSource = nil
-        if let readSource {
-            readSource.cancel()
-            if readSuspended { readSource.resume() }
-        }
-        readSource = nil
+        waitingToWrite = false
         outbound = []
-    }
-
-    private func sourceCancelled() {
-        pendingCancels -= 1
-        guard pendingCancels == 0 else { return }
+        // Unregistered before the descriptor is closed, so a new connection reusing the number
+        // cannot be handed this one's events.
+        worker.unwatch(fd)
         Glibc.close(fd)
         server.connectionClosed(self)
     }
 
     // MARK: - Helpers
+
+    /// (Re-)registers the socket with the worker's epoll set; if the kernel refuses, the connection
+    /// cannot be served and is closed.
+    private func watch(read: Bool, write: Bool) {
+        if !worker.watch(fd, for: self, read: read, write: write) { close() }
+    }
 
     private func setPhase(_ next: Phase) {
         phase = next

@@ -10,8 +10,9 @@ import Glibc
 /// A listener source accepts connections and pins each to one of a few serial worker queues
 /// (round robin), where its reads, handler calls and writes all run: requests on one connection
 /// stay in order, connections on different workers run in parallel, and the server's threads are
-/// its own rather than the global pool's. A sweeper timer enforces timeouts without a timer per
-/// connection.
+/// its own rather than the global pool's. Each worker watches its connections through one epoll
+/// set under one Dispatch source (see `Worker`). A sweeper timer enforces timeouts without a timer
+/// per connection.
 public final class HTTPServer: Sendable {
     public let configuration: ServerConfiguration
     private let responder: any HTTPResponder
@@ -20,7 +21,7 @@ public final class HTTPServer: Sendable {
     private let state = Mutex(State())
     private let connectionCount = Atomic<Int>(0)
     private let controlQueue = DispatchQueue(label: "kith.server.control")
-    private let workers: [DispatchQueue]
+    private let workers: [Worker]
     private let nextWorker = Atomic<Int>(0)
 
     private struct State: ~Copyable {
@@ -35,7 +36,7 @@ public final class HTTPServer: Sendable {
     public init(configuration: ServerConfiguration, responder: any HTTPResponder) {
         self.configuration = configuration
         self.responder = responder
-        workers = (0..<max(1, configuration.workers)).map { DispatchQueue(label: "kith.worker.\($0)") }
+        workers = (0..<max(1, configuration.workers)).map { Worker(label: "kith.worker.\($0)") }
         // A client that vanishes mid-response must not kill the process.
         signal(SIGPIPE, SIG_IGN)
     }
@@ -48,6 +49,7 @@ public final class HTTPServer: Sendable {
 
     /// Binds and starts accepting. Returns at once; the work runs on Dispatch queues.
     public func start() throws {
+        for worker in workers { try worker.start() }
         let fd = try Socket.listen(host: configuration.host, port: configuration.port, backlog: configuration.listenBacklog)
         let listener = DispatchSource.makeReadSource(fileDescriptor: fd, queue: controlQueue)
         listener.setEventHandler { [self] in acceptPending(fd) }
@@ -102,7 +104,7 @@ public final class HTTPServer: Sendable {
             }
             let worker = workers[nextWorker.wrappingAdd(1, ordering: .relaxed).oldValue % workers.count]
             let connection = Connection(fd: fd, remoteAddress: address, configuration: configuration,
-                                        responder: responder, server: self, queue: worker)
+                                        responder: responder, server: self, worker: worker)
             let admitted = state.withLock { state -> Bool in
                 if state.stopping { return false }
                 state.connections[ObjectIdentifier(connection)] = connection

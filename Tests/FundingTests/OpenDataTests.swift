@@ -11,7 +11,7 @@ import Testing
         let id = try f.underAssessment(f.foodBank)
         try f.move(id, to: "recommended")
         let grant = try FundingFixture.id(try f.money("POST", "/v1/applications/\(id)/award", json: #"{"amount_pence": 300050}"#))
-        try f.money("POST", "/v1/grants/\(grant)/payments", json: #"{"amount_pence": 100000, "paid_on": "2027-01-05", "reference": "BACS-1"}"#)
+        #expect(try f.money("POST", "/v1/grants/\(grant)/payments", json: #"{"amount_pence": 100000, "paid_on": "2027-01-05", "reference": "BACS-1"}"#).status == 201)
         let declined = try f.underAssessment(f.esol, title: "Not funded")
         try f.move(declined, to: "declined", reason: "Oversubscribed")
 
@@ -56,8 +56,8 @@ import Testing
         let esol = try f.underAssessment(f.esol, title: "Club", amount: 200_000)   // new to the council
         let hall = try f.underAssessment(f.hall, title: "Roof", amount: 100_000)   // known
         for id in [food, esol] { try f.move(id, to: "recommended") }
-        try f.money("POST", "/v1/applications/\(food)/award", json: #"{"amount_pence": 250000}"#)
-        try f.money("POST", "/v1/applications/\(esol)/award", json: #"{"amount_pence": 200000}"#)
+        #expect(try f.money("POST", "/v1/applications/\(food)/award", json: #"{"amount_pence": 250000}"#).status == 201)
+        #expect(try f.money("POST", "/v1/applications/\(esol)/award", json: #"{"amount_pence": 200000}"#).status == 201)
         try f.move(hall, to: "declined", reason: "Not a priority")
         _ = try f.draft(f.foodBank, title: "Unsent draft")
 
