@@ -145,7 +145,7 @@ ledger_bench() {
         /^ +50%/ {p50 = $2} /^ +99%/ {p99 = $2}
         END {
             printf "connections\trequests\tnon2xx\tseconds\tmovements_per_s\tp50\tp99\tserver_cpu_us_per_movement\n"
-            printf "%d\t%d\t%d\t%s\t%.0f\t%s\t%s\t%.0f\n", c, r, n, s, (r - n) / s, p50, p99, (r - n) > 0 ? st / hz * 1e6 / (r - n) : 0
+            printf "%d\t%d\t%d\t%s\t%.0f\t%s\t%s\t%.0f\n", c, r, n, s, (r - n) / s, p50, p99, ((r - n) > 0 ? st / hz * 1e6 / (r - n) : 0)
         }' "$file" >"$OUT/ledger.tsv"
     awk -F'\t' 'NR == 2 { printf "   %d movements committed at %s req/s (p50 %s, p99 %s), %d refused\n", $2 - $3, $5, $6, $7, $3 }' "$OUT/ledger.tsv"
 }
