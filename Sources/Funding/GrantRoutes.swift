@@ -284,10 +284,7 @@ enum GrantRoutes {
         }
         let volunteers = input.int("volunteers", required: true, in: 0...1_000_000)
         let outcomes = input.text("outcomes", required: true, maxLength: 10_000)
-        let links = input.strings("links", maxCount: 20, maxLength: 500) ?? []
-        for (i, link) in links.enumerated() where !(link.hasPrefix("https://") || link.hasPrefix("http://")) {
-            input.fail("links[\(i)]", "must be a web address")
-        }
+        let links = input.urls("links", maxCount: 20) ?? []
         try input.finish()
         let json = try context.write { tx -> JSON in
             guard let report = try tx.db.queryOne("SELECT \(reportColumns) FROM grant_reports WHERE id = ?", [request.parameter("id")], reportJSON),

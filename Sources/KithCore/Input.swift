@@ -174,6 +174,15 @@ public final class Input {
         return text
     }
 
+    /// An array of `url`s (trimmed, de-duplicated in order), each checked as `url` is.
+    public func urls(_ key: String, required: Bool = false, maxCount: Int = 20) -> [String]? {
+        guard let links = strings(key, required: required, maxCount: maxCount, maxLength: 500) else { return nil }
+        for (i, link) in links.enumerated() where !Self.isHTTPURL(link) {
+            fail("\(key)[\(i)]", "must be an http or https URL (ASCII: percent-encode other characters)")
+        }
+        return links
+    }
+
     static func isHTTPURL(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         let lower = text.lowercased()

@@ -102,6 +102,11 @@ import Testing
         let report = try #require(reports.first?["id"] as? String)
         let bad = try server.request("PUT", "/v1/grant-reports/\(report)", key: f.foodBank, json: #"{"people_reached": {"martians": 3}, "volunteers": 4}"#)
         #expect(bad.status == 422 && Set(bad.errorFields) == ["people_reached.martians", "outcomes"])
+        // Found by fuzzing: any text after `http://` passed as a link, a control character too.
+        let badLink = try server.request("PUT", "/v1/grant-reports/\(report)", key: f.foodBank, json: #"""
+            {"people_reached": {}, "volunteers": 1, "outcomes": "x", "links": ["https://example.org/ok", "http://\u0015", "https://caf\u00e9.example"]}
+            """#)
+        #expect(badLink.status == 422 && badLink.errorFields == ["links[1]", "links[2]"])
         let submitted = try server.request("PUT", "/v1/grant-reports/\(report)", key: f.foodBank, json: #"""
             {"people_reached": {"new_arrivals": 64, "families": 20}, "volunteers": 7, "outcomes": "Two new conversation tables.",
              "links": ["https://example.org/photos"]}

@@ -11,6 +11,7 @@
 # Reports (JUnit and a pytest file that replays each failure) go to $FUZZ_REPORTS.
 set -euo pipefail
 KITH=${1:?usage: fuzz.sh PATH-TO-kith}
+KITH=$(cd "$(dirname "$KITH")" && pwd)/$(basename "$KITH")   # absolute: the run below changes directory
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SCHEMATHESIS_VERSION=4.32.5
 FUZZ_TIME=${FUZZ_TIME:-240}
@@ -53,10 +54,13 @@ for _ in $(seq 1 100); do
 done
 [ -n "$PORT" ] || { echo "server did not start"; exit 1; }
 
+# Real ids from the demo borough for each resource's {id}, half the time (Tests/acceptance/fuzz_ids.py).
+python3 "$ROOT/Tests/acceptance/fuzz_ids.py" "$DB" >"$WORK/schemathesis.toml"
+
 mkdir -p "$FUZZ_REPORTS"
 cd "$WORK"   # schemathesis keeps a .schemathesis/ cache in the working directory
 status=0
-"$ST" run "$ROOT/openapi.yaml" --url "http://127.0.0.1:$PORT" \
+"$ST" --config-file "$WORK/schemathesis.toml" run "$ROOT/openapi.yaml" --url "http://127.0.0.1:$PORT" \
     -H "Authorization: Bearer $ADMIN" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
     --phases examples,coverage,fuzzing \
