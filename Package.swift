@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "KithCoreTests", dependencies: ["KithCore", "KithTestSupport"], swiftSettings: strict),
         .testTarget(name: "KithAppTests", dependencies: ["KithApp", "KithTestSupport"], swiftSettings: strict),
         .testTarget(name: "AreasTests", dependencies: ["Areas", "KithTestSupport"], swiftSettings: strict),
-        .testTarget(name: "GroupsTests", dependencies: ["Groups", "KithTestSupport"], swiftSettings: strict),
+        .testTarget(name: "GroupsTests", dependencies: ["Groups", "KithTestSupport", "SQLiteStore"], swiftSettings: strict),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "KithTestSupport"], swiftSettings: strict),
         .testTarget(name: "MatchingTests", dependencies: ["Matching", "People", "KithTestSupport"], swiftSettings: strict),
         .testTarget(name: "TimeCreditsTests", dependencies: ["TimeCredits", "KithTestSupport"], swiftSettings: strict),

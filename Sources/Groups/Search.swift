@@ -77,7 +77,12 @@ struct GroupSearch {
 
     func run(_ db: Database, after: [JSON]?, limit: Int, offset: Int = 0) throws -> [Hit] {
         if let typos = try typoCandidates(db) {
-            return Array(page(of: typos, after: after).dropFirst(offset).prefix(limit))
+            // Facets only for the page returned, not for every candidate.
+            var hits = Array(page(of: typos, after: after).dropFirst(offset).prefix(limit))
+            var groups = hits.map(\.group)
+            try GroupStore.attachFacets(db, to: &groups)
+            for i in hits.indices { hits[i].group = groups[i] }
+            return hits
         }
         let (sql, arguments) = try statement(db, after: after, limit: limit, offset: offset, countOnly: false)
         var hits = try db.query(sql, arguments) { row in
@@ -106,8 +111,8 @@ struct GroupSearch {
     // MARK: - Typo-tolerant fallback
 
     /// When no group has the query's words, the groups whose names are most like them, scored in
-    /// Swift (word-by-word edit similarity, at least 0.5) and sorted as asked. Nil when the words
-    /// match (the normal path).
+    /// Swift (word-by-word edit similarity, at least 0.5) and sorted as asked, without their facets.
+    /// Nil when the words match (the normal path).
     private func typoCandidates(_ db: Database) throws -> [Hit]? {
         guard let text, let wordQuery = Self.wordQuery(text) else { return nil }
         let grams = Self.trigrams(text)
@@ -137,10 +142,7 @@ struct GroupSearch {
             if a.sortKey == b.sortKey { return descending ? a.group.id > b.group.id : a.group.id < b.group.id }
             return descending ? Self.less(b.sortKey, a.sortKey) : Self.less(a.sortKey, b.sortKey)
         }
-        var groups = hits.map(\.group)
-        try GroupStore.attachFacets(db, to: &groups)
-        for i in hits.indices { hits[i].group = groups[i] }
-        return hits
+        return hits  // without facets: `run` attaches them to the page it returns
     }
 
     /// The hits after a cursor, in the order already sorted.

@@ -61,6 +61,8 @@ public final class KithApplication: Sendable {
         timer.schedule(deadline: .now() + .seconds(5), repeating: .seconds(3600), leeway: .seconds(60))
         timer.setEventHandler {
             do {
+                // Hourly: keep the planner's statistics current as the data grows.
+                try services.database.withWriter { $0.refreshStatistics() }
                 let purged = try Housekeeping.purgeIdempotencyKeys(services)
                 if purged > 0 { log.event("info", "purged \(purged) expired idempotency records") }
             } catch {

@@ -76,6 +76,14 @@ public struct RequestContext {
         return try services.database.write { db in try body(Transaction(db: db, actor: actor, now: now)) }
     }
 
+    /// After a bulk load: refresh the planner's statistics (see `Database.refreshStatistics`).
+    /// Skipped inside an idempotent request's transaction, which holds the writer; the hourly
+    /// housekeeping catches up.
+    public func refreshStatistics() throws {
+        guard activeTransaction == nil else { return }
+        try services.database.withWriter { $0.refreshStatistics() }
+    }
+
     /// Who the audit log names for this request.
     public var actor: AuditActor {
         AuditActor(keyId: principal?.keyId, role: principal?.role.rawValue ?? "anonymous", requestId: requestId)

@@ -262,8 +262,15 @@ public final class Database {
 
     /// Gathers statistics for the planner and folds the WAL into the file; called before close.
     public func optimize() {
-        try? execute("PRAGMA analysis_limit = 400; PRAGMA optimize;")
+        refreshStatistics()
         try? execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    /// Updates the planner's statistics where SQLite thinks they would change a plan (a bounded
+    /// sample per index, so cheap). Without them a freshly loaded database plans its searches
+    /// blind until the next restart.
+    public func refreshStatistics() {
+        try? execute("PRAGMA analysis_limit = 400; PRAGMA optimize;")
     }
 }
 

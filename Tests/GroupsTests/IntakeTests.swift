@@ -1,6 +1,7 @@
 import Foundation
 import KithCore
 import KithTestSupport
+import SQLiteStore
 import Testing
 
 let surveyBody = #""name": "Walthamstow Wellbeing Walks", "kind": "community_group", "based_in": "walthamstow", "activities": ["health_and_wellbeing"], "beneficiaries": ["everyone"], "needs": ["publicity"], "contact": {"email": "walks@example.org"}, "consent_to_store": true"#
@@ -224,5 +225,27 @@ let surveyBody = #""name": "Walthamstow Wellbeing Walks", "kind": "community_gro
         let other = fixture["Chingford Community Hall"]
         #expect(try server.request("POST", "/v1/groups/\(other)/confirm", json: #"{"token": "\#(token)"}"#).status == 403,
                 "a link is for one group")
+    }
+}
+
+@Suite struct BulkImportStatisticsTests {
+    /// A partner's first big load: searches right after it should be planned on statistics that
+    /// know the data, not blind until the next restart. With an Idempotency-Key the import runs
+    /// inside the stored-response transaction, which holds the writer: it must still answer.
+    @Test func aBigImportRefreshesThePlannersStatistics() throws {
+        let server = try TestServer()
+        defer { server.stop() }
+        _ = try GroupsFixture(server)
+        func rows(_ prefix: String) -> String {
+            "name,kind,based_in\n" + (0..<1000).map { "\(prefix) Group \($0),community_group,leyton\n" }.joined()
+        }
+        let keyed = try server.request("POST", "/v1/groups/import", key: server.adminKey, json: rows("Keyed"),
+                                       headers: [("Content-Type", "text/csv"), ("Idempotency-Key", "bulk-1")])
+        #expect(keyed.status == 200 && keyed.object["created"] as? Int == 1000)
+        let plain = try server.request("POST", "/v1/groups/import", key: server.adminKey, json: rows("Plain"), headers: [("Content-Type", "text/csv")])
+        #expect(plain.status == 200 && plain.object["created"] as? Int == 1000)
+        let db = try Database(path: server.databasePath)
+        let analysed = try db.scalarInt("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'groups'", []) ?? 0
+        #expect(analysed > 0, "sqlite_stat1 has the groups' indexes")
     }
 }
