@@ -37,6 +37,12 @@ public enum Areas {
         return try isWithin(db, areaId: areaId, ancestorId: scope.id)
     }
 
+    /// SQL for "`column` names an area in the subtree whose path is bound at `parameter` (e.g.
+    /// `?3`), or that parameter is null (no area filter)": the one spelling of an area filter.
+    public static func within(_ column: String, _ parameter: String) -> String {
+        "(\(parameter) IS NULL OR \(column) IN (SELECT id FROM areas WHERE substr(path, 1, length(\(parameter))) = \(parameter)))"
+    }
+
     /// Throws 422 naming `field` unless the area exists and the caller's scope reaches it.
     public static func require(_ db: Database, id: String, for principal: Principal?, field: String = "area") throws -> Area {
         guard let area = try find(db, id: id), try scopeAllows(principal, areaId: area.id, db: db) else {

@@ -1,3 +1,4 @@
+import Areas
 import KithCore
 import SQLiteStore
 
@@ -30,7 +31,7 @@ public enum FundingFigures {
             SELECT count(*), coalesce(sum(g.amount_pence), 0), coalesce(sum(gr.known_to_council = 0), 0)
             FROM grants g JOIN groups gr ON gr.id = g.group_id
             WHERE g.awarded_on BETWEEN ?1 AND ?2
-              AND (?3 IS NULL OR gr.based_in IN (SELECT id FROM areas WHERE substr(path, 1, length(?3)) = ?3))
+              AND \(Areas.within("gr.based_in", "?3"))
             """, [from, to, areaPath]) { (grants: $0.int(0), pence: $0.int(1), toNewGroups: $0.int(2)) } ?? (0, 0, 0)
     }
 }

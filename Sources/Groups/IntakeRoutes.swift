@@ -233,8 +233,8 @@ enum IntakeRoutes {
             var groups = try db.query("""
                 SELECT \(GroupStore.columns) FROM groups g
                 WHERE g.status = 'verified' AND g.last_confirmed_at <= ?1
-                  AND (?2 IS NULL OR g.based_in IN (SELECT id FROM areas WHERE substr(path, 1, length(?2)) = ?2))
-                  AND (?3 IS NULL OR g.based_in IN (SELECT id FROM areas WHERE substr(path, 1, length(?3)) = ?3))
+                  AND \(Areas.within("g.based_in", "?2"))
+                  AND \(Areas.within("g.based_in", "?3"))
                   AND (?4 IS NULL OR (g.last_confirmed_at, g.id) > (?4, ?5))
                 ORDER BY g.last_confirmed_at, g.id LIMIT ?6
                 """, [cutoff.rfc3339, scope, areaPath, after?.first, after?.last, page.fetchLimit], GroupStore.group)

@@ -57,8 +57,8 @@ enum Reports {
             base = """
                 SELECT g.* FROM groups g
                 WHERE g.status IN (SELECT value FROM json_each(?1))
-                  AND (?2 IS NULL OR g.based_in IN (SELECT id FROM areas WHERE substr(path, 1, length(?2)) = ?2))
-                  AND (?3 IS NULL OR g.based_in IN (SELECT id FROM areas WHERE substr(path, 1, length(?3)) = ?3))
+                  AND \(Areas.within("g.based_in", "?2"))
+                  AND \(Areas.within("g.based_in", "?3"))
                   AND (?4 IS NULL OR g.created_at >= ?4) AND (?5 IS NULL OR g.created_at < ?5)
                 """
             arguments = [JSON(statuses).encodedString(), areaPath, scopePath, from?.rfc3339, to?.rfc3339]

@@ -85,7 +85,7 @@ public enum GroupFigures {
     public static func mapped(_ db: Database, to: String, areaPath: String?) throws -> Int {
         try db.scalarInt("""
             SELECT count(*) FROM groups g WHERE g.status = 'verified' AND substr(g.created_at, 1, 10) <= ?1
-              AND (?2 IS NULL OR g.based_in IN (SELECT id FROM areas WHERE substr(path, 1, length(?2)) = ?2))
+              AND \(Areas.within("g.based_in", "?2"))
             """, [to, areaPath]) ?? 0
     }
 
@@ -93,7 +93,7 @@ public enum GroupFigures {
     public static func found(_ db: Database, from: String, to: String, areaPath: String?, newToCouncilOnly: Bool = false) throws -> Int {
         try db.scalarInt("""
             SELECT count(*) FROM groups g WHERE g.status IN ('pending', 'verified') AND substr(g.created_at, 1, 10) BETWEEN ?1 AND ?2
-              AND (?3 IS NULL OR g.based_in IN (SELECT id FROM areas WHERE substr(path, 1, length(?3)) = ?3))
+              AND \(Areas.within("g.based_in", "?3"))
               AND (?4 = 0 OR g.known_to_council = 0)
             """, [from, to, areaPath, newToCouncilOnly]) ?? 0
     }
@@ -105,7 +105,7 @@ public enum GroupFigures {
             try db.query("""
                 SELECT f.value, count(*) FROM group_facets f JOIN groups g ON g.id = f.group_id
                 WHERE f.facet = ?1 AND g.status = 'verified'
-                  AND (?2 IS NULL OR g.based_in IN (SELECT id FROM areas WHERE substr(path, 1, length(?2)) = ?2))
+                  AND \(Areas.within("g.based_in", "?2"))
                 GROUP BY f.value ORDER BY count(*) DESC, f.value
                 """, [name, areaPath]) { ($0.string(0), $0.int(1)) }
         }

@@ -76,7 +76,7 @@ enum ImpactRoutes {
             let json = try context.read { db -> JSON in
                 let area = try scopedArea(request.query, principal: context.principal, db: db)
                 let modules = try DashboardRoutes.moduleFigures(db, first: range.firstDay, last: range.lastDay, areaPath: area.path, small: small)
-                let measures = try db.query("SELECT \(Measure.columns) FROM measures WHERE \(Measure.inside("?1")) ORDER BY name, id",
+                let measures = try db.query("SELECT \(Measure.columns) FROM measures WHERE \(Areas.within("area_id", "?1")) ORDER BY name, id",
                                             [area.path], Measure.init(row:))
                 let measureRows: [JSON] = try measures.map { measure in
                     let periods = Period.covering(kind: measure.period, first: range.firstDay, last: range.lastDay)

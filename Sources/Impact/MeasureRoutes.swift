@@ -59,7 +59,7 @@ enum MeasureRoutes {
         let rows = try context.read { db in
             try db.query("""
                 SELECT \(Measure.columns) FROM measures WHERE (?1 IS NULL OR (name, id) > (?1, ?2)) AND (?4 IS NULL OR updated_at >= ?4)
-                  AND \(Measure.inside("?5"))
+                  AND \(Areas.within("area_id", "?5"))
                 ORDER BY name, id LIMIT ?3
                 """, [after?.first, after?.last, page.fetchLimit, page.updatedSince?.rfc3339, try scopePath(db, context.principal)],
                 Measure.init(row:))

@@ -48,11 +48,6 @@ struct Measure {
         return measure
     }
 
-    /// SQL: the measure's area is inside the subtree whose path is bound at `parameter` (or that is null).
-    static func inside(_ parameter: String) -> String {
-        "(\(parameter) IS NULL OR area_id IN (SELECT id FROM areas WHERE substr(path, 1, length(\(parameter))) = \(parameter)))"
-    }
-
     /// The measure with one more field (`series` or `values`).
     func json(with key: String, _ value: JSON) -> JSON {
         guard case .object(var pairs) = json else { return json }

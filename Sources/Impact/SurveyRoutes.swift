@@ -62,7 +62,7 @@ enum SurveyRoutes {
             try db.query("""
                 SELECT \(columns) FROM survey_results
                 WHERE (?1 IS NULL OR survey = ?1) AND (?2 IS NULL OR wave = ?2) AND (?3 IS NULL OR area_id = ?3)
-                  AND (?4 IS NULL OR (created_at, id) > (?4, ?5)) AND (?7 IS NULL OR created_at >= ?7) AND \(Measure.inside("?8"))
+                  AND (?4 IS NULL OR (created_at, id) > (?4, ?5)) AND (?7 IS NULL OR created_at >= ?7) AND \(Areas.within("area_id", "?8"))
                 ORDER BY created_at, id LIMIT ?6
                 """, [request.query.string("survey"), wave, request.query.string("area"), after?.first, after?.last, page.fetchLimit,
                       page.updatedSince?.rfc3339, try scopePath(db, context.principal)], json)
@@ -79,7 +79,7 @@ enum SurveyRoutes {
             FROM survey_results b JOIN survey_results f ON f.survey = b.survey AND f.question = b.question AND f.area_id IS b.area_id
                  AND f.wave = 'follow_up'
             WHERE b.wave = 'baseline' AND (?1 IS NULL OR b.question = ?1) AND (?2 IS NULL OR b.area_id = ?2)
-              AND (?3 IS NULL OR b.area_id IN (SELECT id FROM areas WHERE substr(path, 1, length(?3)) = ?3))
+              AND \(Areas.within("b.area_id", "?3"))
             ORDER BY b.survey, b.question, b.area_id
             """, [question, areaId, path]) { row -> JSON in
             ["survey": .string(row.string(0)), "question": .string(row.string(1)), "area_id": JSON(row.optionalString(2)),

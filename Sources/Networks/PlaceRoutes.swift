@@ -24,7 +24,7 @@ enum PlaceRoutes {
             }
             return try db.query("""
                 SELECT \(NetworkStore.assetColumns) FROM assets
-                WHERE (?1 IS NULL OR area_id IN (SELECT id FROM areas WHERE substr(path, 1, length(?1)) = ?1))
+                WHERE \(Areas.within("area_id", "?1"))
                   AND (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR capacity >= ?3)
                   AND NOT EXISTS (SELECT 1 FROM json_each(?4) w WHERE w.value NOT IN (SELECT value FROM json_each(assets.accessibility)))
                   AND (?5 IS NULL OR (name, id) > (?5, ?6)) AND (?8 IS NULL OR updated_at >= ?8)
@@ -173,7 +173,7 @@ enum PlaceRoutes {
             return try db.query("""
                 SELECT \(NetworkStore.eventColumns) FROM events
                 WHERE coalesce(ends_at, starts_at) >= ?1 AND (?2 IS NULL OR starts_at < ?2)
-                  AND (?3 IS NULL OR area_id IN (SELECT id FROM areas WHERE substr(path, 1, length(?3)) = ?3))
+                  AND \(Areas.within("area_id", "?3"))
                   AND (?4 IS NULL OR category = ?4) AND (?5 IS NULL OR organiser_group = ?5 OR organiser_network = ?5)
                   AND (?6 = 1 OR status = 'scheduled') AND (?7 IS NULL OR (starts_at, id) > (?7, ?8))
                   AND (?10 IS NULL OR updated_at >= ?10)

@@ -93,7 +93,7 @@ enum CheckRoutes {
                 FROM volunteer_checks c JOIN people p ON p.id = c.person_id
                 WHERE c.status = 'clear' AND c.expires_on IS NOT NULL AND c.expires_on <= ?1 AND p.erased_at IS NULL
                   AND (?2 IS NULL OR p.provider_id = ?2)
-                  AND (?3 IS NULL OR p.area_id IN (SELECT id FROM areas WHERE substr(path, 1, length(?3)) = ?3))
+                  AND \(Areas.within("p.area_id", "?3"))
                   AND (?4 IS NULL OR (c.expires_on, c.id) > (?4, ?5)) AND (?7 IS NULL OR c.updated_at >= ?7)
                   AND NOT EXISTS (SELECT 1 FROM volunteer_checks n WHERE n.person_id = c.person_id AND n.kind = c.kind
                                   AND n.detail = c.detail AND n.status = 'clear' AND n.expires_on > c.expires_on)

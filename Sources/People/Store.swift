@@ -1,3 +1,4 @@
+import Areas
 import KithCore
 import SQLiteStore
 
@@ -54,8 +55,8 @@ enum PeopleStore {
         try db.query("""
             SELECT \(columns) FROM people p
             WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM json_each(p.roles) r WHERE r.value = ?1))
-              AND (?2 IS NULL OR p.area_id IN (SELECT id FROM areas WHERE substr(path, 1, length(?2)) = ?2))
-              AND (?3 IS NULL OR p.area_id IN (SELECT id FROM areas WHERE substr(path, 1, length(?3)) = ?3))
+              AND \(Areas.within("p.area_id", "?2"))
+              AND \(Areas.within("p.area_id", "?3"))
               AND (?4 IS NULL OR p.provider_id = ?4)
               AND (?5 IS NULL OR instr(lower(coalesce(p.full_name, '') || ' ' || coalesce(p.preferred_name, '')), lower(?5)) > 0)
               AND (?6 IS NULL OR p.updated_at >= ?6) AND (?7 IS NULL OR (p.created_at, p.id) > (?7, ?8))

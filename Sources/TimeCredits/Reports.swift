@@ -45,7 +45,7 @@ enum CreditReports {
                              CAST((julianday(v.on_date) - julianday(p.date_of_birth)) / 365.25 AS INTEGER) AS age
                       FROM volunteering v JOIN people p ON p.id = v.person_id
                       WHERE v.status = 'approved' AND v.on_date >= ?1 AND v.on_date < ?2
-                        AND (?3 IS NULL OR p.area_id IN (SELECT id FROM areas WHERE substr(path, 1, length(?3)) = ?3)))
+                        AND \(Areas.within("p.area_id", "?3")))
                 """
             let args: [any SQLBindable] = [start, end, areaPath]
             func grouped(_ column: String, label: String) throws -> JSON {

@@ -62,7 +62,7 @@ enum SetupRoutes {
             return try db.query("""
                 SELECT \(CreditOrganisation.columns) FROM credit_organisations
                 WHERE active = 1 AND (?1 IS NULL OR earns = ?1) AND (?2 IS NULL OR venue = ?2)
-                  AND (?3 IS NULL OR area_id IN (SELECT id FROM areas WHERE substr(path, 1, length(?3)) = ?3))
+                  AND \(Areas.within("area_id", "?3"))
                   AND (?4 IS NULL OR (name, id) > (?4, ?5)) AND (?7 IS NULL OR updated_at >= ?7)
                 ORDER BY name, id LIMIT ?6
                 """, [earns, venue, areaPath, after?.first, after?.last, page.fetchLimit, page.updatedSince?.rfc3339],
