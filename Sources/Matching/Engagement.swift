@@ -46,7 +46,7 @@ public enum MatchingFigures {
             SELECT count(*) FROM matches m
             WHERE m.scheme = ?1 AND m.active_at IS NOT NULL AND substr(m.active_at, 1, 10) <= ?2
               AND (m.ended_at IS NULL OR substr(m.ended_at, 1, 10) > ?2)
-              AND (?3 IS NULL OR m.person_id IN (SELECT p.id FROM people p JOIN areas a ON a.id = p.area_id WHERE substr(a.path, 1, length(?3)) = ?3))
+              AND \(PeopleDirectory.livingWithin("m.person_id", "?3"))
             """, [scheme, to, areaPath]) ?? 0
     }
 

@@ -34,7 +34,7 @@ enum MatchRoutes {
                 SELECT \(MatchStore.matchColumns) FROM matches m
                 WHERE (?1 IS NULL OR m.scheme = ?1) AND (?2 IS NULL OR m.status = ?2) AND (?3 IS NULL OR m.volunteer_id = ?3)
                   AND (?4 IS NULL OR m.person_id = ?4) AND (?5 IS NULL OR m.provider_id = ?5)
-                  AND (?6 IS NULL OR m.person_id IN (SELECT p.id FROM people p JOIN areas a ON a.id = p.area_id WHERE substr(a.path, 1, length(?6)) = ?6))
+                  AND \(PeopleDirectory.livingWithin("m.person_id", "?6"))
                   AND (?7 IS NULL OR (m.created_at, m.id) > (?7, ?8)) AND (?10 IS NULL OR m.updated_at >= ?10)
                 ORDER BY m.created_at, m.id LIMIT ?9
                 """, [scheme, status, volunteer, request.query.string("person"), provider, areaPath, after?.first, after?.last,
@@ -219,7 +219,7 @@ enum MatchRoutes {
                 SELECT c.id, c.match_id, c.raised_at, c.raised_by, c.category, c.description, c.status, c.outcome, c.paused_match, c.updated_at, c.version
                 FROM concerns c JOIN matches m ON m.id = c.match_id
                 WHERE (?1 IS NULL OR c.status = ?1) AND (?2 IS NULL OR c.match_id = ?2) AND (?3 IS NULL OR m.provider_id = ?3)
-                  AND (?4 IS NULL OR m.person_id IN (SELECT p.id FROM people p JOIN areas a ON a.id = p.area_id WHERE substr(a.path, 1, length(?4)) = ?4))
+                  AND \(PeopleDirectory.livingWithin("m.person_id", "?4"))
                   AND (?5 IS NULL OR (c.raised_at, c.id) > (?5, ?6)) AND (?8 IS NULL OR c.updated_at >= ?8)
                 ORDER BY c.raised_at, c.id LIMIT ?7
                 """, [status, request.query.string("match"), scope.provider, scope.areaPath, after?.first, after?.last, page.fetchLimit,
@@ -282,7 +282,7 @@ enum MatchRoutes {
                 SELECT m.id, m.scheme, m.volunteer_id, m.person_id, m.provider_id, coalesce(max(c.happened_at), m.active_at) AS last, s.missed_contact_days
                 FROM matches m JOIN schemes s ON s.id = m.scheme LEFT JOIN contacts c ON c.match_id = m.id
                 WHERE m.status = 'active' AND (?1 IS NULL OR m.scheme = ?1) AND (?2 IS NULL OR m.provider_id = ?2)
-                  AND (?3 IS NULL OR m.person_id IN (SELECT p.id FROM people p JOIN areas a ON a.id = p.area_id WHERE substr(a.path, 1, length(?3)) = ?3))
+                  AND \(PeopleDirectory.livingWithin("m.person_id", "?3"))
                 GROUP BY m.id
                 HAVING julianday(?4) - julianday(last) > s.missed_contact_days
                 ORDER BY last, m.id
@@ -305,7 +305,7 @@ enum MatchRoutes {
             return try db.query("""
                 SELECT \(MatchStore.matchColumns) FROM matches m
                 WHERE m.status = 'active' AND m.next_review <= ?1 AND (?2 IS NULL OR m.scheme = ?2) AND (?3 IS NULL OR m.provider_id = ?3)
-                  AND (?4 IS NULL OR m.person_id IN (SELECT p.id FROM people p JOIN areas a ON a.id = p.area_id WHERE substr(a.path, 1, length(?4)) = ?4))
+                  AND \(PeopleDirectory.livingWithin("m.person_id", "?4"))
                 ORDER BY m.next_review, m.id
                 """, [context.now.date, scheme, scope.provider, scope.areaPath], MatchStore.match).map { try json(db, $0, staff: true, today: context.now.date) }
         }

@@ -88,7 +88,7 @@ enum ReferralRoutes {
             let referrals = try db.query("""
                 SELECT \(MatchStore.referralColumns) FROM referrals r
                 WHERE r.status = ?1 AND (?2 IS NULL OR r.scheme = ?2) AND (?3 IS NULL OR r.provider_id = ?3)
-                  AND (?4 IS NULL OR r.person_id IN (SELECT p.id FROM people p JOIN areas a ON a.id = p.area_id WHERE substr(a.path, 1, length(?4)) = ?4))
+                  AND \(PeopleDirectory.livingWithin("r.person_id", "?4"))
                   AND (?5 IS NULL OR (r.waiting_since, r.id) > (?5, ?6)) AND (?8 IS NULL OR r.updated_at >= ?8)
                 ORDER BY r.waiting_since, r.id LIMIT ?7
                 """, [status, scheme, scope.provider ?? request.query.string("provider"), scope.areaPath, after?.first, after?.last,

@@ -38,7 +38,7 @@ enum Reports {
             }
             let inScope = """
                 (?2 IS NULL OR x.provider_id = ?2)
-                AND (?3 IS NULL OR x.person_id IN (SELECT p.id FROM people p JOIN areas a ON a.id = p.area_id WHERE substr(a.path, 1, length(?3)) = ?3))
+                AND \(PeopleDirectory.livingWithin("x.person_id", "?3"))
                 """
             let base: [any SQLBindable] = [scheme.id, provider, areaPath]
             let now = context.now.rfc3339
@@ -91,7 +91,7 @@ enum Reports {
                            count(*) OVER (PARTITION BY o.person_id, o.measure) AS n
                     FROM outcomes o WHERE o.scheme = ?1 AND o.measured_on < ?4
                       AND (?2 IS NULL OR o.person_id IN (SELECT r.person_id FROM referrals r WHERE r.scheme = ?1 AND r.provider_id = ?2))
-                      AND (?3 IS NULL OR o.person_id IN (SELECT p.id FROM people p JOIN areas a ON a.id = p.area_id WHERE substr(a.path, 1, length(?3)) = ?3))
+                      AND \(PeopleDirectory.livingWithin("o.person_id", "?3"))
                 )
                 SELECT measure, count(DISTINCT person_id), avg(first_score), avg(last_score) FROM
                     (SELECT DISTINCT person_id, measure, first_score, last_score FROM scored WHERE n > 1)
@@ -106,7 +106,7 @@ enum Reports {
             let expiring = try db.scalarInt("""
                 SELECT count(DISTINCT c.person_id) FROM volunteer_checks c JOIN volunteer_offers v ON v.person_id = c.person_id AND v.scheme = ?1
                 WHERE c.status = 'clear' AND c.expires_on IS NOT NULL AND c.expires_on <= ?4 AND (?2 IS NULL OR v.provider_id = ?2)
-                  AND (?3 IS NULL OR c.person_id IN (SELECT p.id FROM people p JOIN areas a ON a.id = p.area_id WHERE substr(a.path, 1, length(?3)) = ?3))
+                  AND \(PeopleDirectory.livingWithin("c.person_id", "?3"))
                 """, base + [context.now.adding(seconds: 30 * 86_400).date]) ?? 0
             return .json([
                 "scheme": .string(scheme.id), "month": .string(month), "provider": JSON(provider), "area": JSON(areaId),

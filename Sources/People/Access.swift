@@ -60,6 +60,12 @@ public enum PeopleAccess {
 
 /// What other modules read of people.
 public enum PeopleDirectory {
+    /// SQL for "`column` names a person living in the area subtree whose path is bound at
+    /// `parameter` (e.g. `?3`), or that parameter is null": the area filter of people-based lists.
+    public static func livingWithin(_ column: String, _ parameter: String) -> String {
+        "(\(parameter) IS NULL OR \(column) IN (SELECT p.id FROM people p JOIN areas a ON a.id = p.area_id WHERE substr(a.path, 1, length(\(parameter))) = \(parameter)))"
+    }
+
     public static func find(_ db: Database, id: String) throws -> Person? { try PeopleStore.find(db, id: id) }
 
     public static func checks(_ db: Database, personId: String) throws -> [Check] { try PeopleStore.checks(db, personId: personId) }

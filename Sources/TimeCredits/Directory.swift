@@ -1,4 +1,5 @@
 import KithCore
+import People
 import SQLiteStore
 
 /// What other modules read of Time Credits (Funding: volunteer time as match funding).
@@ -22,7 +23,7 @@ public enum CreditFigures {
         try db.queryOne("""
             SELECT coalesce(sum(v.half_hours), 0), coalesce(sum(v.credits), 0), count(DISTINCT v.person_id) FROM volunteering v
             WHERE v.status = 'approved' AND v.on_date BETWEEN ?1 AND ?2
-              AND (?3 IS NULL OR v.person_id IN (SELECT p.id FROM people p JOIN areas a ON a.id = p.area_id WHERE substr(a.path, 1, length(?3)) = ?3))
+              AND \(PeopleDirectory.livingWithin("v.person_id", "?3"))
             """, [from, to, areaPath]) { (hours: Double($0.int(0)) / 2, credits: $0.int(1), people: $0.int(2)) } ?? (0, 0, 0)
     }
 

@@ -1,5 +1,6 @@
 import Areas
 import KithCore
+import People
 import SQLiteStore
 
 /// `GET /v1/credits/report?from=YYYY-MM&to=YYYY-MM[&area=]`: hours given and credits earned by
@@ -66,7 +67,7 @@ enum CreditReports {
             // Credits issued in the period (volunteering and contacts), and first-time earners.
             let issuedWhere = """
                 m.kind = 'issue' AND m.at >= ?1 AND m.at < ?2
-                AND (?3 IS NULL OR a.person_id IN (SELECT p.id FROM people p JOIN areas ar ON ar.id = p.area_id WHERE substr(ar.path, 1, length(?3)) = ?3))
+                AND \(PeopleDirectory.livingWithin("a.person_id", "?3"))
                 """
             let issued = try db.scalarInt("SELECT coalesce(sum(m.credits), 0) FROM credit_movements m JOIN credit_accounts a ON a.id = m.to_account WHERE \(issuedWhere)",
                                           args) ?? 0
@@ -82,13 +83,13 @@ enum CreditReports {
             let spenders = try db.scalarInt("""
                 SELECT count(DISTINCT b.person_id) FROM credit_bookings b
                 WHERE b.status <> 'cancelled' AND b.booked_at >= ?1 AND b.booked_at < ?2
-                  AND (?3 IS NULL OR b.person_id IN (SELECT p.id FROM people p JOIN areas ar ON ar.id = p.area_id WHERE substr(ar.path, 1, length(?3)) = ?3))
+                  AND \(PeopleDirectory.livingWithin("b.person_id", "?3"))
                 """, args) ?? 0
             try db.forEach("""
                 SELECT o.venue_id, c.name, o.id, o.title, count(*), sum(b.credits), sum(b.status = 'attended'), sum(coalesce(b.first_visit, 0))
                 FROM credit_bookings b JOIN credit_offers o ON o.id = b.offer_id JOIN credit_organisations c ON c.id = o.venue_id
                 WHERE b.status <> 'cancelled' AND b.booked_at >= ?1 AND b.booked_at < ?2
-                  AND (?3 IS NULL OR b.person_id IN (SELECT p.id FROM people p JOIN areas ar ON ar.id = p.area_id WHERE substr(ar.path, 1, length(?3)) = ?3))
+                  AND \(PeopleDirectory.livingWithin("b.person_id", "?3"))
                 GROUP BY o.id ORDER BY c.name, o.title, o.id
                 """, args) { row in
                 spentTotal += row.int(5)
